@@ -1,0 +1,38 @@
+# The two commands in README.md: `make lab` (the main job) and `make test` (every check).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test lint bench setup clean
+
+$(STAMP): pyproject.toml tests/plugin_pkg/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]" -e tests/plugin_pkg
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/01_tour.ipynb
+
+## Lint, type-check and run every test (the tour notebook included, through nbval).
+test: $(STAMP)
+	$(BIN)/ruff check opendal_lab tests bench
+	$(BIN)/ruff format --check opendal_lab tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/01_tour.ipynb -p no:xdist
+
+lint: $(STAMP)
+	$(BIN)/ruff check opendal_lab tests bench
+	$(BIN)/ruff format --check opendal_lab tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV)

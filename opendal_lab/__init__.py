@@ -1,0 +1,102 @@
+"""opendal_lab: Apache OpenDAL's layered storage operator, in Python, for Jupyter users.
+
+    >>> import opendal_lab as od
+    >>> op = od.Operator("memory")
+    >>> op.write("hello.txt", b"hi")
+    >>> op.capability_report()["create_dir"].state
+    'simulated'
+"""
+
+from opendal_lab.core.access import (
+    Access,
+    AccessInfo,
+    BaseLayer,
+    Layer,
+    LayeredAccess,
+    Service,
+    Writer,
+)
+from opendal_lab.core.capability import GROUPS, Capability
+from opendal_lab.core.errors import (
+    AlreadyExists,
+    ConditionNotMatch,
+    ConfigInvalid,
+    Conflict,
+    Error,
+    ErrorKind,
+    ErrorStatus,
+    IsADirectory,
+    IsSameFile,
+    NotADirectory,
+    NotFound,
+    PermissionDenied,
+    RangeNotSatisfied,
+    RateLimited,
+    Unexpected,
+    Unsupported,
+)
+from opendal_lab.core.operator import CapabilityChange, FieldState, Operator, StackLevel
+from opendal_lab.core.registry import (
+    layer_names,
+    register_layer,
+    register_service,
+    schemes,
+)
+from opendal_lab.core.types import Entry, EntryMode, Metadata, PresignedRequest
+from opendal_lab.layers import (
+    CapabilityCheckLayer,
+    CompleteLayer,
+    CorrectnessCheckLayer,
+    ErrorContextLayer,
+    SimulateLayer,
+    SimulationNotNeeded,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GROUPS",
+    "Access",
+    "AccessInfo",
+    "AlreadyExists",
+    "BaseLayer",
+    "Capability",
+    "CapabilityChange",
+    "CapabilityCheckLayer",
+    "CompleteLayer",
+    "ConditionNotMatch",
+    "ConfigInvalid",
+    "Conflict",
+    "CorrectnessCheckLayer",
+    "Entry",
+    "EntryMode",
+    "Error",
+    "ErrorContextLayer",
+    "ErrorKind",
+    "ErrorStatus",
+    "FieldState",
+    "IsADirectory",
+    "IsSameFile",
+    "Layer",
+    "LayeredAccess",
+    "Metadata",
+    "NotADirectory",
+    "NotFound",
+    "Operator",
+    "PermissionDenied",
+    "PresignedRequest",
+    "RangeNotSatisfied",
+    "RateLimited",
+    "Service",
+    "SimulateLayer",
+    "SimulationNotNeeded",
+    "StackLevel",
+    "Unexpected",
+    "Unsupported",
+    "Writer",
+    "__version__",
+    "layer_names",
+    "register_layer",
+    "register_service",
+    "schemes",
+]

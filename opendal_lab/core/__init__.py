@@ -1,0 +1,1 @@
+"""Types, protocols, the operator, path rules and the registry (no services, no layers)."""

@@ -1,0 +1,314 @@
+"""The ``Access`` protocol every service and every layer implements, and the bases for both.
+
+Paths reaching an ``Access`` are already normalized (``core/path.py``) and options already
+checked (``core/options.py``). Each operation documents the capability it requires:
+
+========== =============================== ===================================================
+operation  requires                        behaviour
+========== =============================== ===================================================
+stat       ``stat``                        metadata of a file, or of ``d/`` as a DIR
+read       ``read``                        bytes of a range; ``suffix`` needs ``read_with_suffix``
+write      ``write``                       store ``data`` whole; returns the new metadata
+writer     ``write``                       a streaming ``Writer``; nothing is visible before close
+list       ``list``                        entries under a dir (itself first), or by file prefix
+delete     ``delete``                      removes one path; a missing path is not an error
+delete_many ``delete``                     batch delete; returns the failures
+create_dir ``create_dir``                  makes ``d/`` and its parents
+copy       ``copy``                        server-side copy; overwrites, creates parents
+rename     ``rename``                      move; overwrites, creates parents
+presign    ``presign_<op>``                a request anyone can send until it expires
+========== =============================== ===================================================
+
+``Service`` is the base for services: every operation it does not implement raises
+``Unsupported``. ``LayeredAccess`` is the base for layers: every operation it does not
+override goes straight to ``inner`` at no per-call cost (the bound method of ``inner`` is
+copied onto the instance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from opendal_lab.core.capability import Capability
+from opendal_lab.core.errors import Error, Unsupported
+from opendal_lab.core.options import (
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+
+__all__ = [
+    "OPERATIONS",
+    "Access",
+    "AccessInfo",
+    "BaseLayer",
+    "BufferedWriter",
+    "Layer",
+    "LayeredAccess",
+    "Service",
+    "Writer",
+]
+
+OPERATIONS = (
+    "stat",
+    "read",
+    "write",
+    "writer",
+    "list",
+    "delete",
+    "delete_many",
+    "create_dir",
+    "copy",
+    "rename",
+    "presign",
+)
+
+PresignOperation = Literal["read", "stat", "write", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessInfo:
+    """Who an access is and what it can do at this point of the stack."""
+
+    scheme: str
+    root: str
+    name: str
+    native_capability: Capability
+    capability: Capability
+
+    def with_capability(self, capability: Capability) -> AccessInfo:
+        return dataclasses.replace(self, capability=capability)
+
+
+class Writer(Protocol):
+    """A streaming write: bytes become visible at ``close``; ``abort`` leaves nothing."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+    def close(self) -> Metadata: ...
+    def abort(self) -> None: ...
+
+
+@runtime_checkable
+class Access(Protocol):
+    def info(self) -> AccessInfo: ...
+    def stat(self, path: str, opts: StatOptions) -> Metadata: ...
+    def read(self, path: str, opts: ReadOptions) -> bytes: ...
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata: ...
+    def writer(self, path: str, opts: WriteOptions) -> Writer: ...
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]: ...
+    def delete(self, path: str, opts: DeleteOptions) -> None: ...
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]: ...
+    def create_dir(self, path: str) -> None: ...
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None: ...
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None: ...
+    def presign(
+        self, operation: PresignOperation, path: str, expire: float, opts: Any
+    ) -> PresignedRequest: ...
+
+
+class BufferedWriter:
+    """A ``Writer`` that gathers chunks and hands them to ``access.write`` at close.
+
+    Services whose native write is one shot (memory) use it for ``writer``.
+    """
+
+    __slots__ = ("_access", "_chunks", "_done", "_opts", "_path")
+
+    def __init__(self, access: Access, path: str, opts: WriteOptions) -> None:
+        self._access = access
+        self._path = path
+        self._opts = opts
+        self._chunks: list[bytes] = []
+        self._done = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._chunks.append(bytes(data))
+
+    def close(self) -> Metadata:
+        self._done = True
+        data, self._chunks = b"".join(self._chunks), []
+        return self._access.write(self._path, data, self._opts)
+
+    def abort(self) -> None:
+        self._done = True
+        self._chunks = []
+
+
+class Service:
+    """Base for services: declare ``scheme`` and ``native``, implement what you support.
+
+    The default ``write`` goes through ``writer`` and the default ``writer`` buffers into
+    ``write``, so a service implements at least one of the two. ``delete_many`` deletes
+    one path at a time unless the service has a native batch.
+    """
+
+    scheme: ClassVar[str] = ""
+    native: ClassVar[Capability] = Capability()
+    #: A dataclass whose fields are the config keys (used to check and coerce config).
+    config_class: ClassVar[type | None] = None
+
+    def __init__(self, *, root: str = "/", name: str = "") -> None:
+        self._info = AccessInfo(self.scheme, root, name, self.native, self.native)
+
+    def info(self) -> AccessInfo:
+        return self._info
+
+    def _unsupported(self, operation: str, path: str | None = None) -> Unsupported:
+        return Unsupported(
+            f"service {self.scheme!r} does not support {operation}",
+            operation=operation,
+            service=self.scheme,
+            path=path,
+        )
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        raise self._unsupported("stat", path)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        raise self._unsupported("read", path)
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        if type(self).writer is Service.writer:
+            raise self._unsupported("write", path)
+        w = self.writer(path, opts)
+        try:
+            w.write(data)
+        except BaseException:
+            w.abort()
+            raise
+        return w.close()
+
+    def writer(self, path: str, opts: WriteOptions) -> Writer:
+        if type(self).write is Service.write:
+            raise self._unsupported("write", path)
+        return BufferedWriter(self, path, opts)
+
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        raise self._unsupported("list", path)
+
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        raise self._unsupported("delete", path)
+
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+        failures: list[tuple[str, Error]] = []
+        for path, opts in items:
+            try:
+                self.delete(path, opts)
+            except Error as err:
+                failures.append((path, err))
+        return failures
+
+    def create_dir(self, path: str) -> None:
+        raise self._unsupported("create_dir", path)
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        raise self._unsupported("copy", source)
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        raise self._unsupported("rename", source)
+
+    def presign(
+        self, operation: PresignOperation, path: str, expire: float, opts: Any
+    ) -> PresignedRequest:
+        raise self._unsupported(f"presign_{operation}", path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={self._info.root!r})"
+
+
+class LayeredAccess:
+    """Base for a layer's access: forwards every operation it does not override to ``inner``."""
+
+    def __init__(self, inner: Access, layer: BaseLayer) -> None:
+        self.inner = inner
+        self.layer = layer
+        inner_info = inner.info()
+        self._info = inner_info.with_capability(layer.capability(inner_info.capability))
+        cls = type(self)
+        for op in OPERATIONS:
+            # Not overridden: call inner directly, so an untouched op costs nothing here.
+            if getattr(cls, op) is getattr(LayeredAccess, op):
+                setattr(self, op, getattr(inner, op))
+
+    def info(self) -> AccessInfo:
+        return self._info
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        return self.inner.stat(path, opts)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        return self.inner.read(path, opts)
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        return self.inner.write(path, data, opts)
+
+    def writer(self, path: str, opts: WriteOptions) -> Writer:
+        return self.inner.writer(path, opts)
+
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        return self.inner.list(path, opts)
+
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        return self.inner.delete(path, opts)
+
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+        return self.inner.delete_many(items)
+
+    def create_dir(self, path: str) -> None:
+        return self.inner.create_dir(path)
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        return self.inner.copy(source, target, opts)
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        return self.inner.rename(source, target, opts)
+
+    def presign(
+        self, operation: PresignOperation, path: str, expire: float, opts: Any
+    ) -> PresignedRequest:
+        return self.inner.presign(operation, path, expire, opts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
+
+
+class Layer(Protocol):
+    """Wraps an ``Access`` into another; may edit the capability it reports."""
+
+    name: str
+    capability_effect: Literal["simulated", "overridden"]
+
+    def wrap(self, inner: Access) -> Access: ...
+    def capability(self, inner: Capability) -> Capability: ...
+
+
+class BaseLayer:
+    """Base for layers: ``access_class`` wraps ``inner``; ``capability`` defaults to no change.
+
+    ``capability_effect`` tells introspection how to describe a field this layer turned on:
+    ``"simulated"`` (SimulateLayer) or ``"overridden"`` (anything else).
+    """
+
+    access_class: ClassVar[type[LayeredAccess]] = LayeredAccess
+    capability_effect: ClassVar[Literal["simulated", "overridden"]] = "overridden"
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def wrap(self, inner: Access) -> Access:
+        return self.access_class(inner, self)  # type: ignore[return-value]
+
+    def capability(self, inner: Capability) -> Capability:
+        return inner
+
+    def __repr__(self) -> str:
+        return f"{self.name}()"

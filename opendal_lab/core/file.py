@@ -1,0 +1,150 @@
+"""File-like objects over an operator: ``op.open(path, "rb" | "wb" | "r" | "w")``.
+
+Reading is a raw stream of ranged reads under ``io.BufferedReader``, so ``seek``,
+``readinto``, ``readline`` and ``peek`` all work and only the bytes asked for are fetched.
+Writing buffers under ``io.BufferedWriter`` and streams chunks to the operator's writer;
+the object appears at ``close``. Leaving a ``with`` block by an exception aborts the write,
+so nothing half-written appears.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from types import TracebackType
+
+from opendal_lab.core.access import Writer
+from opendal_lab.core.types import Metadata
+
+__all__ = ["RangeReader", "StreamWriter", "WriteFile"]
+
+ReadRange = Callable[[int, int], bytes]
+
+
+class RangeReader(io.RawIOBase):
+    """A seekable raw reader of ``length`` bytes fetched by ``read_range(offset, size)``."""
+
+    def __init__(self, name: str, length: int, read_range: ReadRange) -> None:
+        super().__init__()
+        self.name = name
+        self._length = length
+        self._read_range = read_range
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        self._checkClosed()  # type: ignore[attr-defined]
+        size = min(len(buffer), self._length - self._pos)
+        if size <= 0:
+            return 0
+        data = self._read_range(self._pos, size)
+        n = len(data)
+        memoryview(buffer)[:n] = data
+        self._pos += n
+        return n
+
+    def readall(self) -> bytes:
+        size = self._length - self._pos
+        if size <= 0:
+            return b""
+        data = self._read_range(self._pos, size)
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._checkClosed()  # type: ignore[attr-defined]
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self._length + offset
+        else:
+            raise ValueError(f"invalid whence {whence!r}")
+        if pos < 0:
+            raise ValueError(f"negative seek position {pos}")
+        self._pos = pos
+        return pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    @property
+    def size(self) -> int:
+        return self._length
+
+
+class StreamWriter(io.RawIOBase):
+    """A raw writer that hands every chunk to an operator ``Writer``."""
+
+    def __init__(self, name: str, writer: Writer) -> None:
+        super().__init__()
+        self.name = name
+        self._writer = writer
+        self._written = 0
+        self.metadata: Metadata | None = None
+        self._aborted = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self._checkClosed()  # type: ignore[attr-defined]
+        # BufferedWriter reuses its buffer: copy before the writer may keep a reference.
+        chunk = bytes(data)
+        self._writer.write(chunk)
+        self._written += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._written
+
+    def abort(self) -> None:
+        if not self.closed:
+            self._aborted = True
+            self._writer.abort()
+            super().close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if not self._aborted:
+                self.metadata = self._writer.close()
+        finally:
+            super().close()
+
+
+class WriteFile(io.BufferedWriter):
+    """``io.BufferedWriter`` whose ``with`` block aborts the write on an exception."""
+
+    raw: StreamWriter
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
+
+    def abort(self) -> None:
+        """Drop buffered bytes and abort the write: nothing appears at the path."""
+        self.raw.abort()
+        try:
+            super().close()
+        except ValueError:  # buffer flush on a closed raw stream
+            pass
+
+    @property
+    def metadata(self) -> Metadata | None:
+        """The stored object's metadata, once closed."""
+        return self.raw.metadata

@@ -1,0 +1,476 @@
+"""Operator: the user's handle on a service wrapped in layers.
+
+A call enters here, passes the layers outermost first, reaches the service, and comes
+back the same way. The default stack, innermost first, is::
+
+    service → ErrorContext → Simulate → Complete → CorrectnessCheck → user layers
+
+``Operator("fs", root="/data")``, ``Operator.from_uri("memory://scratch")`` and
+``Operator.from_service(svc)`` build one; ``op.layer(L)`` returns a new operator with ``L``
+outermost; ``op.with_simulate(SimulateLayer(stat_dir=False))`` swaps the simulate layer
+(``None`` drops it). Method names and keyword options follow the ``opendal`` binding.
+
+Introspection: ``op.native_capability()``, ``op.capability()``, ``op.stack`` (every level
+with the capability after it), ``op.capability_changes()`` and ``op.capability_report()``
+(per field: native / simulated / overridden / removed / unsupported, and the layer that
+made it so).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from opendal_lab.core import path as paths
+from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Layer
+from opendal_lab.core.capability import Capability, group_of
+from opendal_lab.core.errors import (
+    ConfigInvalid,
+    Error,
+    IsADirectory,
+    IsSameFile,
+    NotADirectory,
+    NotFound,
+    Unsupported,
+)
+from opendal_lab.core.file import RangeReader, StreamWriter, WriteFile
+from opendal_lab.core.options import (
+    DEFAULT_COPY,
+    DEFAULT_DELETE,
+    DEFAULT_LIST,
+    DEFAULT_READ,
+    DEFAULT_RENAME,
+    DEFAULT_STAT,
+    DEFAULT_WRITE,
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.registry import build_service, parse_uri
+from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+
+__all__ = ["CapabilityChange", "FieldState", "Operator", "StackLevel"]
+
+State = Literal["native", "simulated", "overridden", "removed", "unsupported"]
+_DEFAULT: Any = object()
+
+
+@dataclass(frozen=True)
+class StackLevel:
+    """One level of the stack: the service (``layer is None``) or a layer, and its capability."""
+
+    name: str
+    layer: Layer | None
+    access: Access
+    capability: Capability
+
+
+@dataclass(frozen=True)
+class CapabilityChange:
+    field: str
+    layer: str
+    before: Any
+    after: Any
+    how: State
+
+
+@dataclass(frozen=True)
+class FieldState:
+    """Where one capability field stands after the whole stack."""
+
+    field: str
+    group: str
+    state: State
+    native: Any
+    effective: Any
+    layer: str | None
+    changes: tuple[CapabilityChange, ...] = ()
+
+
+def _default_layers(simulate: BaseLayer | None) -> list[BaseLayer]:
+    from opendal_lab.layers.complete import CompleteLayer
+    from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
+    from opendal_lab.layers.error_context import ErrorContextLayer
+
+    stack: list[BaseLayer] = [ErrorContextLayer()]
+    if simulate is not None:
+        stack.append(simulate)
+    stack += [CompleteLayer(), CorrectnessCheckLayer()]
+    return stack
+
+
+class Operator:
+    """A service behind the default layers and the user's; see the module docstring."""
+
+    def __init__(
+        self,
+        scheme: str,
+        /,
+        *,
+        simulate: BaseLayer | None = _DEFAULT,
+        layers: Sequence[Layer] = (),
+        **config: Any,
+    ) -> None:
+        if not isinstance(scheme, str):
+            raise TypeError(
+                f"Operator(scheme): scheme must be str, got {type(scheme).__name__}; "
+                "use Operator.from_service() for a service object"
+            )
+        self._scheme_config: tuple[str, dict[str, Any]] | None = (scheme, dict(config))
+        self._setup(build_service(scheme, config), simulate, layers)
+
+    @classmethod
+    def from_service(
+        cls,
+        service: Access,
+        *,
+        simulate: BaseLayer | None = _DEFAULT,
+        layers: Sequence[Layer] = (),
+    ) -> Operator:
+        """An operator over an already built service (or any ``Access``)."""
+        if not isinstance(service, Access):
+            raise TypeError(f"from_service() needs an Access, got {type(service).__name__}")
+        op = cls.__new__(cls)
+        op._scheme_config = None
+        op._setup(service, simulate, layers)
+        return op
+
+    @classmethod
+    def from_uri(cls, uri: str, /, **config: Any) -> Operator:
+        """``memory://name``, ``fs:///abs/dir``, ``file:///abs/dir``; query keys are config."""
+        scheme, from_uri = parse_uri(uri)
+        layers = config.pop("layers", ())
+        simulate = config.pop("simulate", _DEFAULT)
+        return cls(scheme, simulate=simulate, layers=layers, **{**from_uri, **config})
+
+    def _setup(
+        self, service: Access, simulate: BaseLayer | None, layers: Sequence[Layer]
+    ) -> None:
+        if simulate is _DEFAULT:
+            from opendal_lab.layers.simulate import SimulateLayer
+
+            simulate = SimulateLayer(warn_unneeded=False)
+        for layer in layers:
+            if not hasattr(layer, "wrap"):
+                raise TypeError(f"layer {layer!r} has no wrap(inner) method")
+        self._service = service
+        self._simulate = simulate
+        self._user_layers: tuple[Layer, ...] = tuple(layers)
+        info = service.info()
+        levels = [StackLevel(info.scheme, None, service, info.capability)]
+        access: Access = service
+        for layer in (*_default_layers(simulate), *self._user_layers):
+            access = layer.wrap(access)
+            levels.append(StackLevel(layer.name, layer, access, access.info().capability))
+        self._access = access
+        self._levels = tuple(levels)
+        self._scheme = info.scheme
+        # Bound methods of the outermost access, looked up once.
+        self._stat = access.stat
+        self._read = access.read
+        self._write = access.write
+
+    # -- building --------------------------------------------------------------------
+    def layer(self, layer: Layer) -> Operator:
+        """A new operator with ``layer`` outermost."""
+        return self._rebuild(self._simulate, (*self._user_layers, layer))
+
+    def with_simulate(self, simulate: BaseLayer | None) -> Operator:
+        """A new operator whose default SimulateLayer is ``simulate`` (``None``: no simulation)."""
+        return self._rebuild(simulate, self._user_layers)
+
+    def _rebuild(self, simulate: BaseLayer | None, layers: Sequence[Layer]) -> Operator:
+        op = Operator.__new__(Operator)
+        op._scheme_config = self._scheme_config
+        op._setup(self._service, simulate, layers)
+        return op
+
+    # -- introspection ---------------------------------------------------------------
+    @property
+    def scheme(self) -> str:
+        return self._scheme
+
+    @property
+    def info(self) -> AccessInfo:
+        return self._access.info()
+
+    @property
+    def stack(self) -> tuple[StackLevel, ...]:
+        """The service then every layer, innermost first, with the capability after each."""
+        return self._levels
+
+    @property
+    def simulate(self) -> BaseLayer | None:
+        return self._simulate
+
+    def capability(self) -> Capability:
+        """What this operator can do, simulations included."""
+        return self._levels[-1].capability
+
+    def native_capability(self) -> Capability:
+        """What the service can do by itself."""
+        return self._levels[0].capability
+
+    def capability_changes(self) -> list[CapabilityChange]:
+        """Every field change, in stack order, with the layer that made it and how."""
+        changes: list[CapabilityChange] = []
+        for below, level in zip(self._levels, self._levels[1:]):
+            effect = getattr(level.layer, "capability_effect", "overridden")
+            for field, (before, after) in below.capability.diff(level.capability).items():
+                if before not in (False, None) and after in (False, None):
+                    how: State = "removed"
+                elif before in (False, None):
+                    how = effect
+                else:
+                    how = "overridden"
+                changes.append(CapabilityChange(field, level.name, before, after, how))
+        return changes
+
+    def capability_report(self) -> dict[str, FieldState]:
+        """Per field: its state after the stack and the layer responsible (widgets draw this)."""
+        by_field: dict[str, list[CapabilityChange]] = {}
+        for change in self.capability_changes():
+            by_field.setdefault(change.field, []).append(change)
+        native, effective = self.native_capability(), self.capability()
+        report: dict[str, FieldState] = {}
+        for field in Capability.field_names():
+            history = tuple(by_field.get(field, ()))
+            value = getattr(effective, field)
+            if history:
+                state, layer = history[-1].how, history[-1].layer
+            else:
+                state, layer = ("unsupported" if value in (False, None) else "native"), None
+            report[field] = FieldState(
+                field, group_of(field), state, getattr(native, field), value, layer, history
+            )
+        return report
+
+    # -- read side -------------------------------------------------------------------
+    def stat(self, path: str, **options: Any) -> Metadata:
+        """Metadata of ``path``; ``d/`` asks for a directory."""
+        p = paths.normalize(path, "stat")
+        return self._stat(p, StatOptions.build(options) if options else DEFAULT_STAT)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.stat(path)
+        except NotFound:
+            return False
+        return True
+
+    def read(self, path: str, **options: Any) -> bytes:
+        """The bytes of ``path``: all, ``offset``/``size``, or the last ``suffix`` bytes."""
+        p = paths.normalize(path, "read")
+        if p[-1] == "/":
+            raise self._is_dir("read", p)
+        return self._read(p, ReadOptions.build(options) if options else DEFAULT_READ)
+
+    def list(self, path: str = "/", **options: Any) -> Iterator[Entry]:
+        """Entries under ``path`` (itself first for a dir); options: recursive, start_after,
+        limit (a page size: every entry is still yielded), versions, deleted."""
+        p = paths.normalize(path, "list")
+        opts = ListOptions.build(options) if options else DEFAULT_LIST
+        if opts.start_after is not None:
+            opts.start_after = paths.normalize(opts.start_after, "list")
+        return self._access.list(p, opts)
+
+    def scan(self, path: str = "/", **options: Any) -> Iterator[Entry]:
+        """A recursive ``list`` (the binding's ``scan``)."""
+        return self.list(path, recursive=True, **options)
+
+    def open(self, path: str, mode: str = "rb", **options: Any) -> io.IOBase:
+        """A file object: ``"rb"``/``"r"`` read with seek; ``"wb"``/``"w"`` write on close.
+
+        Reading options: ``buffer_size`` and those of ``read`` that pick a version or
+        condition. Writing options: ``buffer_size`` and those of ``write``.
+        """
+        if mode not in ("rb", "wb", "r", "w"):
+            raise ConfigInvalid(
+                f"open(): mode must be 'rb', 'wb', 'r' or 'w', got {mode!r}", operation="open"
+            )
+        p = paths.normalize(path, "open")
+        if p[-1] == "/":
+            raise self._is_dir("open", p)
+        buffer_size = options.pop("buffer_size", 8 * 1024 * 1024 if "w" in mode else 1024 * 1024)
+        encoding = options.pop("encoding", "utf-8")
+        if mode.startswith("r"):
+            stat_opts = {k: v for k, v in options.items() if k in StatOptions._field_kinds}
+            length = self.stat(p, **stat_opts).content_length or 0
+            base = ReadOptions.build(options) if options else DEFAULT_READ
+
+            def read_range(offset: int, size: int) -> bytes:
+                return self._read(p, _with_range(base, offset, size))
+
+            reader = io.BufferedReader(RangeReader(p, length, read_range), buffer_size)
+            return reader if mode == "rb" else io.TextIOWrapper(reader, encoding=encoding)
+        opts = WriteOptions.build(options) if options else DEFAULT_WRITE
+        raw = StreamWriter(p, self._access.writer(p, opts))
+        writer = WriteFile(raw, buffer_size)
+        return writer if mode == "wb" else io.TextIOWrapper(writer, encoding=encoding)
+
+    # -- write side ------------------------------------------------------------------
+    def write(self, path: str, data: bytes | bytearray | memoryview, **options: Any) -> Metadata:
+        """Store ``data`` at ``path`` whole; options: append, if_not_exists, if_match,
+        if_none_match, content_type, content_disposition, content_encoding, cache_control,
+        user_metadata."""
+        p = paths.normalize(path, "write")
+        if p[-1] == "/":
+            raise self._is_dir("write", p)
+        if type(data) is not bytes:
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError(
+                    f"write(): data must be bytes, bytearray or memoryview, "
+                    f"got {type(data).__name__}"
+                )
+            data = bytes(data)
+        return self._write(p, data, WriteOptions.build(options) if options else DEFAULT_WRITE)
+
+    def writer(self, path: str, **options: Any) -> WriteFile:
+        """A binary file object that streams to ``path`` (same as ``open(path, "wb")``)."""
+        return self.open(path, "wb", **options)  # type: ignore[return-value]
+
+    def create_dir(self, path: str) -> None:
+        """Create directory ``path`` (it must end with ``/``) and its parents."""
+        p = paths.normalize(path, "create_dir")
+        if p[-1] != "/":
+            raise NotADirectory(
+                "create_dir needs a directory path ending with '/'",
+                operation="create_dir",
+                service=self._scheme,
+                path=p,
+            )
+        if p != paths.ROOT:
+            self._access.create_dir(p)
+
+    def delete(self, path: str, **options: Any) -> None:
+        """Delete ``path`` (a missing path is fine); ``recursive=True`` also removes
+        everything under ``path/``; ``version`` deletes one version."""
+        p = paths.normalize(path, "delete")
+        self._access.delete(p, DeleteOptions.build(options) if options else DEFAULT_DELETE)
+
+    def delete_many(self, paths_or_versions: Iterable[str | tuple[str, str | None]]) -> None:
+        """Delete many paths in batches (``delete_max_size`` each); raise the first failure."""
+        items: list[tuple[str, DeleteOptions]] = []
+        for item in paths_or_versions:
+            if isinstance(item, tuple):
+                p, version = item
+                opts = DeleteOptions.build({"version": version}) if version else DEFAULT_DELETE
+            else:
+                p, opts = item, DEFAULT_DELETE
+            items.append((paths.normalize(p, "delete"), opts))
+        batch = self.capability().delete_max_size or 1000
+        failures: list[tuple[str, Error]] = []
+        for start in range(0, len(items), batch):
+            failures += self._access.delete_many(items[start : start + batch])
+        if failures:
+            _, first = failures[0]
+            raise first.with_context("failed", len(failures)).with_context("batch", len(items))
+
+    def remove_all(self, path: str) -> None:
+        """Delete ``path`` and everything below it."""
+        self.delete(path, recursive=True)
+
+    def copy(self, source: str, target: str, **options: Any) -> None:
+        """Copy a file; overwrites ``target`` and creates its parents."""
+        s, t = self._pair("copy", source, target)
+        self._access.copy(s, t, CopyOptions.build(options) if options else DEFAULT_COPY)
+
+    def rename(self, source: str, target: str, **options: Any) -> None:
+        """Move a file; overwrites ``target`` and creates its parents."""
+        s, t = self._pair("rename", source, target)
+        self._access.rename(s, t, RenameOptions.build(options) if options else DEFAULT_RENAME)
+
+    def _pair(self, operation: str, source: str, target: str) -> tuple[str, str]:
+        s, t = paths.normalize(source, operation), paths.normalize(target, operation)
+        for p in (s, t):
+            if p[-1] == "/":
+                raise self._is_dir(operation, p).with_context("from", s).with_context("to", t)
+        if s == t:
+            raise IsSameFile(
+                "source and target are the same path",
+                operation=operation,
+                service=self._scheme,
+                path=s,
+            )
+        return s, t
+
+    # -- presign -----------------------------------------------------------------------
+    def presign_read(self, path: str, expire_second: float) -> PresignedRequest:
+        return self._presign("read", path, expire_second)
+
+    def presign_stat(self, path: str, expire_second: float) -> PresignedRequest:
+        return self._presign("stat", path, expire_second)
+
+    def presign_write(self, path: str, expire_second: float) -> PresignedRequest:
+        return self._presign("write", path, expire_second)
+
+    def presign_delete(self, path: str, expire_second: float) -> PresignedRequest:
+        return self._presign("delete", path, expire_second)
+
+    def _presign(
+        self, operation: Literal["read", "stat", "write", "delete"], path: str, expire: float
+    ) -> PresignedRequest:
+        p = paths.normalize(path, f"presign_{operation}")
+        if not getattr(self.capability(), f"presign_{operation}"):
+            raise Unsupported(
+                f"service {self._scheme!r} cannot presign {operation}",
+                operation=f"presign_{operation}",
+                service=self._scheme,
+                path=p,
+            )
+        if not isinstance(expire, (int, float)) or isinstance(expire, bool) or expire <= 0:
+            raise ConfigInvalid(
+                f"expire_second must be a positive number, got {expire!r}",
+                operation=f"presign_{operation}",
+            )
+        return self._access.presign(operation, p, float(expire), None)
+
+    # -- health --------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise if the service cannot be reached (lists the root, or stats it)."""
+        if self.capability().list:
+            next(iter(self._access.list(paths.ROOT, DEFAULT_LIST)), None)
+        else:
+            self._stat(paths.ROOT, DEFAULT_STAT)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _is_dir(self, operation: str, p: str) -> IsADirectory:
+        return IsADirectory(
+            f"{operation} needs a file path, {p!r} names a directory",
+            operation=operation,
+            service=self._scheme,
+            path=p,
+        )
+
+    def __repr__(self) -> str:
+        names = " → ".join(level.name for level in self._levels)
+        return f"<Operator {self._scheme} root={self.info.root!r}: {names}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from scheme and config where known, so workers open their own clients.
+        source: Any = self._scheme_config if self._scheme_config else self._service
+        return (_rebuild_operator, (source, self._simulate, self._user_layers))
+
+
+def _rebuild_operator(source: Any, simulate: Any, layers: Sequence[Layer]) -> Operator:
+    if isinstance(source, tuple):
+        scheme, config = source
+        return Operator(scheme, simulate=simulate, layers=layers, **config)
+    return Operator.from_service(source, simulate=simulate, layers=layers)
+
+
+def _with_range(base: ReadOptions, offset: int, size: int) -> ReadOptions:
+    opts = ReadOptions(
+        offset=offset,
+        size=size,
+        version=base.version,
+        if_match=base.if_match,
+        if_none_match=base.if_none_match,
+    )
+    return opts

@@ -1,0 +1,232 @@
+"""Schemes and layer names: what is installed, and how to build it from config or a URI.
+
+Built-in services are listed here by dotted path and imported on first use, so
+``import opendal_lab`` stays light. Third-party packages add services through the entry
+point group ``opendal_lab.services`` (name = scheme, value = a ``Service`` subclass) and
+layers through ``opendal_lab.layers`` (name = layer name, value = a layer class)::
+
+    [project.entry-points."opendal_lab.services"]
+    kv = "my_pkg.kv:KvService"
+
+A scheme registered at run time with ``register_service`` wins over both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import importlib.util
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from opendal_lab.core.errors import ConfigInvalid, Unsupported
+
+__all__ = [
+    "build_layer",
+    "build_service",
+    "coerce_config",
+    "layer_class",
+    "layer_names",
+    "parse_uri",
+    "register_layer",
+    "register_service",
+    "schemes",
+    "service_class",
+]
+
+# scheme -> (dotted path, modules it needs, extra to install)
+_BUILTIN_SERVICES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "memory": ("opendal_lab.services.memory:MemoryService", (), ""),
+    "fs": ("opendal_lab.services.fs:FsService", (), ""),
+}
+_ALIASES = {"file": "fs"}
+_BUILTIN_LAYERS: dict[str, str] = {
+    "error_context": "opendal_lab.layers.error_context:ErrorContextLayer",
+    "simulate": "opendal_lab.layers.simulate:SimulateLayer",
+    "complete": "opendal_lab.layers.complete:CompleteLayer",
+    "correctness_check": "opendal_lab.layers.correctness_check:CorrectnessCheckLayer",
+    "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
+}
+
+_registered_services: dict[str, Any] = {}
+_registered_layers: dict[str, Any] = {}
+_plugins: dict[str, dict[str, importlib.metadata.EntryPoint]] = {}
+_lock = threading.Lock()
+
+
+def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
+    with _lock:
+        if group not in _plugins:
+            _plugins[group] = {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
+        return _plugins[group]
+
+
+def refresh_plugins() -> None:
+    """Forget the cached entry points (after installing a plugin in a running process)."""
+    with _lock:
+        _plugins.clear()
+
+
+def _load(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _installed(modules: tuple[str, ...]) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+# -- services --------------------------------------------------------------------------
+def register_service(scheme: str, service: type | Callable[..., Any]) -> None:
+    """Make ``scheme`` build ``service(**config)`` in this process."""
+    _registered_services[scheme] = service
+
+
+def schemes() -> list[str]:
+    """Every scheme that can be built here: built-ins whose dependencies are installed,
+    plugins from entry points, and services registered at run time."""
+    found = {s for s, (_, needs, _) in _BUILTIN_SERVICES.items() if _installed(needs)}
+    found.update(_entry_points("opendal_lab.services"))
+    found.update(_registered_services)
+    return sorted(found)
+
+
+def service_class(scheme: str) -> Any:
+    """The service class (or factory) for ``scheme``; ``Unsupported`` names the alternatives."""
+    if not isinstance(scheme, str):
+        raise TypeError(f"scheme must be str, got {type(scheme).__name__}")
+    scheme = _ALIASES.get(scheme, scheme)
+    if scheme in _registered_services:
+        return _registered_services[scheme]
+    if scheme in _BUILTIN_SERVICES:
+        target, needs, extra = _BUILTIN_SERVICES[scheme]
+        if not _installed(needs):
+            raise Unsupported(
+                f"service {scheme!r} needs {', '.join(needs)}: pip install 'opendal-lab[{extra}]'",
+                service=scheme,
+            )
+        return _load(target)
+    plugin = _entry_points("opendal_lab.services").get(scheme)
+    if plugin is not None:
+        return plugin.load()
+    raise Unsupported(
+        f"unknown scheme {scheme!r}; available schemes: {', '.join(schemes())}",
+        service=scheme,
+    )
+
+
+def coerce_config(scheme: str, config_class: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``values`` against the fields of ``config_class``; strings become bool/int/float.
+
+    URIs and environment variables only carry strings, so ``"true"`` and ``"8"`` are accepted
+    where a bool or an int is expected.
+    """
+    fields = {f.name: str(f.type) for f in dataclasses.fields(config_class)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigInvalid(
+                f"unknown config key {key!r} for service {scheme!r}; "
+                f"valid keys: {', '.join(sorted(fields)) or '(none)'}",
+                service=scheme,
+            )
+        out[key] = _coerce(scheme, key, fields[key], value)
+    return out
+
+
+def _coerce(scheme: str, key: str, annotation: str, value: Any) -> Any:
+    def bad(expected: str) -> ConfigInvalid:
+        return ConfigInvalid(
+            f"config {key!r} of service {scheme!r} must be {expected}, got {value!r}",
+            service=scheme,
+        )
+
+    if value is None:
+        if "None" in annotation:
+            return None
+        raise bad(annotation)
+    if annotation.startswith("bool"):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0",
+                                                          "no", "off"):
+            return value.lower() in ("true", "1", "yes", "on")
+        raise bad("a bool")
+    if annotation.startswith("int"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise bad("an int")
+    if annotation.startswith("float"):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad("a number") from None
+    if annotation.startswith("str"):
+        if isinstance(value, str):
+            return value
+        if hasattr(value, "__fspath__"):
+            return str(value.__fspath__())
+        raise bad("a str")
+    return value
+
+
+def build_service(scheme: str, config: Mapping[str, Any]) -> Any:
+    """A service instance for ``scheme`` from ``config`` (checked and coerced)."""
+    cls = service_class(scheme)
+    config_class = getattr(cls, "config_class", None)
+    values = coerce_config(scheme, config_class, config) if config_class else dict(config)
+    try:
+        return cls(**values)
+    except TypeError as err:
+        raise ConfigInvalid(f"bad config for service {scheme!r}: {err}", service=scheme) from err
+
+
+def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
+    """``(scheme, config)`` for a URI; the service decides what host and path mean."""
+    if not isinstance(uri, str):
+        raise TypeError(f"uri must be str, got {type(uri).__name__}")
+    parts = urlsplit(uri)
+    if not parts.scheme or "://" not in uri:
+        raise ConfigInvalid(
+            f"{uri!r} is not a URI like 'scheme://...'; available schemes: {', '.join(schemes())}"
+        )
+    scheme = _ALIASES.get(parts.scheme, parts.scheme)
+    cls = service_class(scheme)
+    hook = getattr(cls, "config_from_uri", None)
+    config: dict[str, Any] = hook(unquote(parts.netloc), unquote(parts.path)) if hook else {}
+    config.update(parse_qsl(parts.query, keep_blank_values=True))
+    return scheme, config
+
+
+# -- layers ----------------------------------------------------------------------------
+def register_layer(name: str, layer: type | Callable[..., Any]) -> None:
+    _registered_layers[name] = layer
+
+
+def layer_names() -> list[str]:
+    return sorted({*_BUILTIN_LAYERS, *_entry_points("opendal_lab.layers"), *_registered_layers})
+
+
+def layer_class(name: str) -> Any:
+    if name in _registered_layers:
+        return _registered_layers[name]
+    if name in _BUILTIN_LAYERS:
+        return _load(_BUILTIN_LAYERS[name])
+    plugin = _entry_points("opendal_lab.layers").get(name)
+    if plugin is not None:
+        return plugin.load()
+    raise ConfigInvalid(f"unknown layer {name!r}; available layers: {', '.join(layer_names())}")
+
+
+def build_layer(name: str, **options: Any) -> Any:
+    return layer_class(name)(**options)

@@ -1,0 +1,178 @@
+"""CorrectnessCheckLayer: refuse arguments that would change the result but cannot be honoured.
+
+Always on, outermost of the default layers, so it sees the capability after simulation.
+``append``, ``if_not_exists``, ``if_match``, ``if_none_match``, ``version``, a suffix
+read, a recursive delete and every list option (``recursive``, ``start_after``,
+``limit``, ``versions``, ``deleted``) on a stack that cannot do them raise ``Unsupported``
+naming the service, the operation, the argument and the capability field. Silently
+ignoring them would return a different answer than the caller asked for.
+
+The check costs one identity test when a call has no options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from opendal_lab.core.access import AccessInfo, BaseLayer, LayeredAccess, Writer
+from opendal_lab.core.capability import Capability
+from opendal_lab.core.errors import Error, Unsupported
+from opendal_lab.core.options import (
+    DEFAULT_COPY,
+    DEFAULT_DELETE,
+    DEFAULT_LIST,
+    DEFAULT_READ,
+    DEFAULT_RENAME,
+    DEFAULT_STAT,
+    DEFAULT_WRITE,
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.types import Entry, Metadata
+
+__all__ = ["CorrectnessCheckLayer", "check_arguments", "unsupported"]
+
+
+def unsupported(info: AccessInfo, operation: str, argument: str, field: str) -> Unsupported:
+    """The one way to say a stack cannot honour an argument."""
+    return Unsupported(
+        f"service {info.scheme!r} cannot {operation} with {argument!r} "
+        f"(capability {field} is false)",
+        operation=operation,
+        service=info.scheme,
+    ).with_context("argument", argument)
+
+
+def check_arguments(
+    info: AccessInfo, operation: str, opts: object, rules: tuple[tuple[str, str], ...]
+) -> None:
+    """Raise ``Unsupported`` for the first set option whose capability field is false."""
+    cap: Capability = info.capability
+    for argument, field in rules:
+        value = getattr(opts, argument)
+        if value is not None and value is not False and not getattr(cap, field):
+            raise unsupported(info, operation, argument, field)
+
+
+_STAT = (
+    ("version", "stat_with_version"),
+    ("if_match", "stat_with_if_match"),
+    ("if_none_match", "stat_with_if_none_match"),
+    ("if_modified_since", "stat_with_if_modified_since"),
+    ("if_unmodified_since", "stat_with_if_unmodified_since"),
+)
+_READ = (
+    ("version", "read_with_version"),
+    ("suffix", "read_with_suffix"),
+    ("if_match", "read_with_if_match"),
+    ("if_none_match", "read_with_if_none_match"),
+    ("if_modified_since", "read_with_if_modified_since"),
+    ("if_unmodified_since", "read_with_if_unmodified_since"),
+)
+_WRITE = (
+    ("append", "write_can_append"),
+    ("if_not_exists", "write_with_if_not_exists"),
+    ("if_match", "write_with_if_match"),
+    ("if_none_match", "write_with_if_none_match"),
+)
+_LIST = (
+    ("recursive", "list_with_recursive"),
+    ("start_after", "list_with_start_after"),
+    ("limit", "list_with_limit"),
+    ("versions", "list_with_versions"),
+    ("deleted", "list_with_deleted"),
+)
+_DELETE = (
+    ("version", "delete_with_version"),
+    ("recursive", "delete_with_recursive"),
+    ("if_match", "delete_with_if_match"),
+)
+_COPY = (("if_not_exists", "copy_with_if_not_exists"),)
+_RENAME = (("if_not_exists", "rename_with_if_not_exists"),)
+
+
+class _CorrectnessCheckAccess(LayeredAccess):
+    def _require(self, operation: str, field: str) -> None:
+        if not getattr(self._info.capability, field):
+            raise Unsupported(
+                f"service {self._info.scheme!r} does not support {operation}",
+                operation=operation,
+                service=self._info.scheme,
+            )
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        if opts is not DEFAULT_STAT:
+            check_arguments(self._info, "stat", opts, _STAT)
+        return self.inner.stat(path, opts)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        if opts is not DEFAULT_READ:
+            check_arguments(self._info, "read", opts, _READ)
+        return self.inner.read(path, opts)
+
+    def _check_write(self, opts: WriteOptions, size: int | None) -> None:
+        cap = self._info.capability
+        if not cap.write:
+            self._require("write", "write")
+        if opts is not DEFAULT_WRITE:
+            check_arguments(self._info, "write", opts, _WRITE)
+        if size is not None and cap.write_total_max_size is not None:
+            if size > cap.write_total_max_size:
+                raise unsupported(self._info, "write", "size", "write_total_max_size").with_context(
+                    "size", size
+                )
+        if size == 0 and not cap.write_can_empty:
+            raise unsupported(self._info, "write", "empty content", "write_can_empty")
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        self._check_write(opts, len(data))
+        return self.inner.write(path, data, opts)
+
+    def writer(self, path: str, opts: WriteOptions) -> Writer:
+        self._check_write(opts, None)
+        return self.inner.writer(path, opts)
+
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        if not self._info.capability.list:
+            self._require("list", "list")
+        if opts is not DEFAULT_LIST:
+            check_arguments(self._info, "list", opts, _LIST)
+        return self.inner.list(path, opts)
+
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        if opts is not DEFAULT_DELETE:
+            check_arguments(self._info, "delete", opts, _DELETE)
+        return self.inner.delete(path, opts)
+
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+        for _, opts in items:
+            if opts is not DEFAULT_DELETE:
+                check_arguments(self._info, "delete", opts, _DELETE)
+        return self.inner.delete_many(items)
+
+    def create_dir(self, path: str) -> None:
+        self._require("create_dir", "create_dir")
+        return self.inner.create_dir(path)
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        self._require("copy", "copy")
+        if opts is not DEFAULT_COPY:
+            check_arguments(self._info, "copy", opts, _COPY)
+        return self.inner.copy(source, target, opts)
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        self._require("rename", "rename")
+        if opts is not DEFAULT_RENAME:
+            check_arguments(self._info, "rename", opts, _RENAME)
+        return self.inner.rename(source, target, opts)
+
+
+class CorrectnessCheckLayer(BaseLayer):
+    """Rejects result-changing arguments the stack cannot honour (always on)."""
+
+    access_class = _CorrectnessCheckAccess

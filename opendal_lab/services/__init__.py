@@ -1,0 +1,1 @@
+"""One module per storage service. Import them through the registry (``Operator(scheme)``)."""

@@ -1,0 +1,452 @@
+"""fs: a local directory, with every path confined to it.
+
+- Root jail: ``..`` segments are refused, and each existing path component is checked with
+  ``lstat``; a symlink is followed only when its target stays inside the root. Anything
+  else is ``PermissionDenied``, and nothing outside the root is read, written or listed.
+- Atomic writes: data goes to a hidden temporary file beside the target and is renamed into
+  place at the end, so a killed write leaves the old content or nothing (``write`` with
+  ``if_not_exists`` links instead of renaming, which fails atomically if the target exists).
+  Appends write in place: what was appended before a crash stays.
+- Native: create_dir, recursive delete, suffix reads, append, copy, rename; lists one
+  directory at a time in sorted order (SimulateLayer adds recursive, start_after, limit).
+
+Config: ``root`` (created if missing; default the current directory).
+
+Not guarded: a symlink swapped in between the check and the use (a race with another
+local process that can already write inside the root).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat as st_mod
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from opendal_lab.core.access import Service
+from opendal_lab.core.capability import Capability
+from opendal_lab.core.errors import (
+    AlreadyExists,
+    ConditionNotMatch,
+    ConfigInvalid,
+    Conflict,
+    Error,
+    IsADirectory,
+    NotADirectory,
+    NotFound,
+    PermissionDenied,
+    RangeNotSatisfied,
+    Unexpected,
+)
+from opendal_lab.core.options import (
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.path import ROOT, join, parent
+from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
+
+__all__ = ["SCHEME", "FsConfig", "FsService"]
+
+SCHEME = "fs"
+_TMP_SUFFIX = ".opendal_lab.tmp"
+_O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+@dataclass
+class FsConfig:
+    root: str = ""
+
+
+class FsService(Service):
+    scheme = SCHEME
+    config_class = FsConfig
+    native = Capability(
+        stat=True,
+        read=True,
+        read_with_suffix=True,
+        write=True,
+        write_can_empty=True,
+        write_can_multi=True,
+        write_can_append=True,
+        write_with_if_not_exists=True,
+        create_dir=True,
+        delete=True,
+        delete_with_recursive=True,
+        copy=True,
+        rename=True,
+        list=True,
+        shared=True,
+    )
+
+    def __init__(self, root: str = "") -> None:
+        real = os.path.realpath(os.path.expanduser(root or os.getcwd()))
+        try:
+            os.makedirs(real, exist_ok=True)
+        except OSError as err:
+            raise ConfigInvalid(
+                f"fs root {root!r} cannot be used: {err.strerror}", service=SCHEME
+            ) from err
+        if not os.path.isdir(real):
+            raise ConfigInvalid(f"fs root {root!r} is not a directory", service=SCHEME)
+        super().__init__(root=real)
+        self._root = real
+
+    @classmethod
+    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+        """``fs:///abs/dir`` or ``file:///abs/dir``; ``fs://rel/dir`` is relative to the cwd."""
+        return {"root": host + path if host else path}
+
+    # -- confinement ---------------------------------------------------------------
+    def _resolve(
+        self, path: str, operation: str, shown: str | None = None
+    ) -> tuple[str, os.stat_result | None]:
+        """The OS path for ``path`` and its ``stat`` (``None`` if missing), inside the root.
+
+        ``shown`` is the path errors name (the caller's, when ``path`` is its parent).
+        """
+        shown = path if shown is None else shown
+        rel = "" if path == ROOT else path.rstrip("/")
+        if not rel:
+            return self._root, os.stat(self._root)
+        if ".." in rel.split("/"):
+            raise PermissionDenied(
+                "path has a '..' segment, which could leave the root",
+                operation=operation,
+                service=SCHEME,
+                path=shown,
+            )
+        cur = self._root
+        st: os.stat_result | None = None
+        for part in rel.split("/"):
+            cur = cur + "/" + part
+            try:
+                st = os.lstat(cur)
+            except (FileNotFoundError, NotADirectoryError):
+                return self._root + "/" + rel, None
+            if st_mod.S_ISLNK(st.st_mode):
+                self._check_link(cur, operation, shown)
+                try:
+                    st = os.stat(cur)
+                except FileNotFoundError:  # dangling link
+                    return self._root + "/" + rel, None
+        return cur, st
+
+    def _check_link(self, os_path: str, operation: str, path: str) -> None:
+        real = os.path.realpath(os_path)
+        if real != self._root and not real.startswith(self._root + "/"):
+            raise PermissionDenied(
+                "path goes through a symlink that leads outside the root",
+                operation=operation,
+                service=SCHEME,
+                path=path,
+            )
+
+    def _error(self, err: OSError, operation: str, path: str) -> Error:
+        return _map_os_error(err, operation, path)
+
+    # -- stat & read ---------------------------------------------------------------
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        _, st = self._resolve(path, "stat")
+        if st is None:
+            raise NotFound("no such file or directory", service=SCHEME, path=path)
+        if st_mod.S_ISDIR(st.st_mode):
+            return Metadata(
+                EntryMode.DIR, last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc)
+            )
+        if path.endswith("/"):
+            raise NotFound("stat of a directory path, but a file is there", service=SCHEME, path=path)
+        return _file_metadata(st)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        if path.endswith("/"):
+            raise IsADirectory("read of a directory path", service=SCHEME, path=path)
+        if "/" in path:  # check the directories on the way; the last component is opened below
+            self._resolve(parent(path), "read", shown=path)
+        os_path = self._root + "/" + path
+        try:
+            fd = os.open(os_path, _O_READ)
+        except OSError as err:
+            if err.errno == errno.ELOOP:  # the last component is a symlink: check where it leads
+                self._check_link(os_path, "read", path)
+                try:
+                    fd = os.open(os_path, _O_READ & ~getattr(os, "O_NOFOLLOW", 0))
+                except OSError as err2:
+                    raise self._error(err2, "read", path) from err2
+            else:
+                raise self._error(err, "read", path) from err
+        try:
+            length = os.fstat(fd).st_size
+            if opts.suffix is not None:
+                offset, size = max(0, length - opts.suffix), None
+            else:
+                offset, size = opts.offset, opts.size
+            if offset >= length and (offset or size):
+                raise RangeNotSatisfied(
+                    f"offset {offset} is past the end ({length} bytes)", service=SCHEME, path=path
+                )
+            want = length - offset if size is None else min(size, length - offset)
+            data = os.pread(fd, want, offset)
+            while len(data) < want:  # pread may return less; keep going until EOF
+                more = os.pread(fd, want - len(data), offset + len(data))
+                if not more:
+                    break
+                data += more
+            return data
+        except IsADirectoryError as err:
+            raise IsADirectory("read of a directory", service=SCHEME, path=path) from err
+        except OSError as err:
+            raise self._error(err, "read", path) from err
+        finally:
+            os.close(fd)
+
+    # -- write -------------------------------------------------------------------
+    def _prepare_target(self, path: str, operation: str) -> str:
+        """Check the target and create its parent directories; return its OS path."""
+        os_path, st = self._resolve(path, operation)
+        if st is not None and st_mod.S_ISDIR(st.st_mode):
+            raise IsADirectory("a directory is at the target path", service=SCHEME, path=path)
+        if st is None:
+            parent_dir = parent(path)
+            if parent_dir != ROOT:
+                self._mkdirs(parent_dir, operation)
+        return os_path
+
+    def _mkdirs(self, dir_path: str, operation: str) -> None:
+        os_path, st = self._resolve(dir_path, operation)
+        if st is not None:
+            if not st_mod.S_ISDIR(st.st_mode):
+                raise NotADirectory(
+                    "a file is in the way of the parent directory", service=SCHEME, path=dir_path
+                )
+            return
+        try:
+            os.makedirs(os_path, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as err:
+            raise NotADirectory(
+                "a file is in the way of the directory", service=SCHEME, path=dir_path
+            ) from err
+        except OSError as err:
+            raise self._error(err, operation, dir_path) from err
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        w = FsWriter(self, path, opts)
+        try:
+            w.write(data)
+        except BaseException:
+            w.abort()
+            raise
+        return w.close()
+
+    def writer(self, path: str, opts: WriteOptions) -> FsWriter:
+        return FsWriter(self, path, opts)
+
+    # -- list ----------------------------------------------------------------------
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        if path.endswith("/"):
+            return self._list_dir(path, "" if path == ROOT else path, include_self=True)
+        return self._list_dir(parent(path), path, include_self=False)
+
+    def _list_dir(self, dir_path: str, prefix: str, include_self: bool) -> Iterator[Entry]:
+        os_path, st = self._resolve(dir_path, "list")
+        if st is None or not st_mod.S_ISDIR(st.st_mode):
+            return
+        if include_self:
+            yield Entry(dir_path, DIR_METADATA)
+        try:
+            with os.scandir(os_path) as it:
+                found = [
+                    e for e in it if not (e.name.startswith(".") and e.name.endswith(_TMP_SUFFIX))
+                ]
+        except OSError as err:
+            raise self._error(err, "list", dir_path) from err
+        entries: list[Entry] = []
+        for e in found:
+            child = join(dir_path, e.name)
+            if not child.startswith(prefix):
+                continue
+            try:
+                if e.is_symlink():
+                    self._check_link(e.path, "list", child)
+                info = e.stat()
+            except (PermissionDenied, FileNotFoundError):
+                continue  # escaping or dangling links are not listed
+            if st_mod.S_ISDIR(info.st_mode):
+                entries.append(Entry(child + "/", DIR_METADATA))
+            else:
+                entries.append(Entry(child, _file_metadata(info)))
+        entries.sort(key=lambda entry: entry.path)
+        yield from entries
+
+    # -- delete, create_dir, copy, rename ------------------------------------------
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        os_path, st = self._resolve(path, "delete")
+        if st is None:
+            return
+        try:
+            if not st_mod.S_ISDIR(st.st_mode):
+                if not path.endswith("/"):
+                    os.unlink(os_path)
+            elif opts.recursive:
+                if os.path.islink(os_path):
+                    os.unlink(os_path)
+                else:
+                    shutil.rmtree(os_path)
+            elif path.endswith("/") or path == ROOT:
+                if path != ROOT:
+                    os.rmdir(os_path)
+        except OSError as err:
+            if err.errno == errno.ENOTEMPTY:
+                raise Conflict(
+                    "directory is not empty; delete it with recursive=True",
+                    service=SCHEME,
+                    path=path,
+                ) from err
+            raise self._error(err, "delete", path) from err
+
+    def create_dir(self, path: str) -> None:
+        self._mkdirs(path, "create_dir")
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        src = self._source(source, "copy")
+        dst = self._prepare_target(target, "copy")
+        tmp = _tmp_path(dst)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except OSError as err:
+            _silent_unlink(tmp)
+            raise self._error(err, "copy", target) from err
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        src = self._source(source, "rename")
+        dst = self._prepare_target(target, "rename")
+        try:
+            os.replace(src, dst)
+        except OSError as err:
+            raise self._error(err, "rename", target) from err
+
+    def _source(self, path: str, operation: str) -> str:
+        os_path, st = self._resolve(path, operation)
+        if st is None:
+            raise NotFound("source not found", service=SCHEME, path=path)
+        if st_mod.S_ISDIR(st.st_mode):
+            raise IsADirectory("source is a directory", service=SCHEME, path=path)
+        return os_path
+
+    def __repr__(self) -> str:
+        return f"FsService(root={self._root!r})"
+
+
+class FsWriter:
+    """Streams into a hidden temporary file and renames it into place at ``close``."""
+
+    def __init__(self, service: FsService, path: str, opts: WriteOptions) -> None:
+        if path.endswith("/"):
+            raise IsADirectory("cannot write to a directory path", service=SCHEME, path=path)
+        self._service = service
+        self._path = path
+        self._opts = opts
+        self._target = service._prepare_target(path, "write")
+        self._tmp: str | None = None
+        try:
+            if opts.append:
+                self._fd = os.open(self._target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            else:
+                self._tmp = _tmp_path(self._target)
+                self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as err:
+            raise service._error(err, "write", path) from err
+        self._closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as err:
+            raise self._service._error(err, "write", self._path) from err
+
+    def close(self) -> Metadata:
+        self._closed = True
+        try:
+            st = os.fstat(self._fd)
+        finally:
+            os.close(self._fd)
+        tmp = self._tmp
+        if tmp is None:
+            return _file_metadata(st)
+        try:
+            if self._opts.if_not_exists:
+                try:
+                    os.link(tmp, self._target)
+                except FileExistsError as err:
+                    raise ConditionNotMatch(
+                        "target already exists", service=SCHEME, path=self._path
+                    ) from err
+                finally:
+                    _silent_unlink(tmp)
+            else:
+                os.replace(tmp, self._target)
+        except OSError as err:
+            _silent_unlink(tmp)
+            raise self._service._error(err, "write", self._path) from err
+        return _file_metadata(st)
+
+    def abort(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+        if self._tmp is not None:
+            _silent_unlink(self._tmp)
+
+
+def _tmp_path(target: str) -> str:
+    head, tail = os.path.split(target)
+    return f"{head}/.{tail}.{uuid.uuid4().hex[:12]}{_TMP_SUFFIX}"
+
+
+def _silent_unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _file_metadata(st: os.stat_result) -> Metadata:
+    return Metadata(
+        EntryMode.FILE,
+        content_length=st.st_size,
+        last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+    )
+
+
+_BY_ERRNO: dict[int, type[Error]] = {
+    errno.ENOENT: NotFound,
+    errno.EACCES: PermissionDenied,
+    errno.EPERM: PermissionDenied,
+    errno.EISDIR: IsADirectory,
+    errno.ENOTDIR: NotADirectory,
+    errno.EEXIST: AlreadyExists,
+    errno.ELOOP: PermissionDenied,
+}
+_TEMPORARY = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
+
+
+def _map_os_error(err: OSError, operation: str, path: str) -> Error:
+    cls = _BY_ERRNO.get(err.errno or 0, Unexpected)
+    mapped = cls(
+        err.strerror or str(err), operation=operation, service=SCHEME, path=path
+    )
+    if err.errno in _TEMPORARY:
+        mapped.set_temporary()
+    return mapped
+

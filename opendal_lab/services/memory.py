@@ -1,0 +1,315 @@
+"""memory: objects in a process-wide store, named so every operator built with the same
+``name`` (in this thread, another thread, or after pickling) sees the same data.
+
+The store behaves like an object store: keys are sorted, directories exist implicitly
+as prefixes of keys (or as empty ``d/`` objects), listing is a prefix scan and so is
+natively recursive, ordered, and able to start after a key. It has no native
+``create_dir`` (SimulateLayer writes ``d/`` markers) and no suffix reads or recursive
+delete (SimulateLayer builds them from stat, read, list and delete).
+
+Config: ``name`` (store name, default ``"default"``), ``root`` (a prefix inside the store).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from opendal_lab.core.access import Service
+from opendal_lab.core.capability import Capability
+from opendal_lab.core.errors import ConditionNotMatch, NotFound, RangeNotSatisfied
+from opendal_lab.core.options import (
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.path import ROOT
+from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
+
+__all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stores"]
+
+SCHEME = "memory"
+_PAGE = 1000  # keys copied per lock hold while listing
+
+
+@dataclass
+class MemoryConfig:
+    name: str = "default"
+    root: str = "/"
+
+
+class MemoryStore:
+    """Sorted keys and their (data, metadata), guarded by one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.objects: dict[str, tuple[bytes, Metadata]] = {}
+        self.keys: list[str] = []
+
+    def put(self, key: str, data: bytes, meta: Metadata) -> None:
+        if key not in self.objects:
+            bisect.insort(self.keys, key)
+        self.objects[key] = (data, meta)
+
+    def pop(self, key: str) -> None:
+        if self.objects.pop(key, None) is not None:
+            del self.keys[bisect.bisect_left(self.keys, key)]
+
+    def page(self, start: str, prefix: str) -> list[str]:
+        """Up to ``_PAGE`` keys ``>= start`` that start with ``prefix``."""
+        with self.lock:
+            keys = self.keys
+            i = bisect.bisect_left(keys, start)
+            out = keys[i : i + _PAGE]
+        if out and not out[-1].startswith(prefix):
+            out = [k for k in out if k.startswith(prefix)]
+        return out
+
+
+_STORES: dict[str, MemoryStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def _store(name: str) -> MemoryStore:
+    with _STORES_LOCK:
+        return _STORES.setdefault(name, MemoryStore())
+
+
+def clear_stores() -> None:
+    """Forget every named store (tests use it to start clean)."""
+    with _STORES_LOCK:
+        _STORES.clear()
+
+
+def _after_subtree(prefix: str) -> str:
+    """The smallest key sorting after every key that starts with ``prefix`` (a dir ending in /)."""
+    return prefix[:-1] + "0"  # "0" is the character after "/"
+
+
+class MemoryService(Service):
+    scheme = SCHEME
+    config_class = MemoryConfig
+    native = Capability(
+        stat=True,
+        read=True,
+        write=True,
+        write_can_empty=True,
+        write_can_multi=True,
+        write_can_append=True,
+        write_with_if_not_exists=True,
+        write_with_if_match=True,
+        write_with_if_none_match=True,
+        write_with_content_type=True,
+        write_with_content_disposition=True,
+        write_with_content_encoding=True,
+        write_with_cache_control=True,
+        write_with_user_metadata=True,
+        stat_with_if_match=True,
+        stat_with_if_none_match=True,
+        read_with_if_match=True,
+        read_with_if_none_match=True,
+        delete=True,
+        copy=True,
+        rename=True,
+        list=True,
+        list_with_recursive=True,
+        list_with_start_after=True,
+        list_with_limit=True,
+        shared=True,
+    )
+
+    def __init__(self, name: str = "default", root: str = "/") -> None:
+        root = "/" + root.strip("/") + "/" if root.strip("/") else "/"
+        super().__init__(root=root, name=name)
+        self._store = _store(name)
+        # Keys are stored under the root prefix so several roots share one store.
+        self._prefix = root.lstrip("/")
+
+    @classmethod
+    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+        """``memory://`` is the default store; ``memory://NAME/PREFIX`` a named one."""
+        return {"name": host or "default", "root": path or "/"}
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The store is process-wide by name: rebuilding by name finds the same data.
+        return (MemoryService, (self._info.name, self._info.root))
+
+    def _key(self, path: str) -> str:
+        return self._prefix if path == ROOT else self._prefix + path
+
+    def _has_children(self, key: str) -> bool:
+        return bool(self._store.page(key, key))
+
+    # -- stat & read ---------------------------------------------------------------
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        obj = self._store.objects.get(self._key(path))
+        if obj is None:
+            if path == ROOT:
+                return DIR_METADATA
+            raise NotFound("object not found", service=SCHEME, path=path)
+        meta = obj[1]
+        if opts.if_match is not None or opts.if_none_match is not None:
+            _check_etag(meta, opts.if_match, opts.if_none_match, path)
+        return meta
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        obj = self._store.objects.get(self._key(path))
+        if obj is None:
+            raise NotFound("object not found", service=SCHEME, path=path)
+        data, meta = obj
+        if opts.if_match is not None or opts.if_none_match is not None:
+            _check_etag(meta, opts.if_match, opts.if_none_match, path)
+        offset, size = opts.offset, opts.size
+        if offset == 0 and size is None:
+            return data
+        if offset >= len(data) and (offset or size):
+            raise RangeNotSatisfied(
+                f"offset {offset} is past the end ({len(data)} bytes)",
+                service=SCHEME,
+                path=path,
+            )
+        return data[offset : None if size is None else offset + size]
+
+    # -- write -------------------------------------------------------------------
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        key = self._key(path)
+        store = self._store
+        with store.lock:
+            old = store.objects.get(key)
+            if old is not None:
+                if opts.if_not_exists:
+                    raise ConditionNotMatch("object already exists", service=SCHEME, path=path)
+                if opts.if_none_match is not None and opts.if_none_match in ("*", old[1].etag):
+                    raise ConditionNotMatch("etag matches if_none_match", service=SCHEME, path=path)
+                if opts.append:
+                    data = old[0] + data
+            if opts.if_match is not None and (old is None or old[1].etag != opts.if_match):
+                raise ConditionNotMatch("etag does not match if_match", service=SCHEME, path=path)
+            meta = _metadata(path, data, opts)
+            store.put(key, bytes(data), meta)
+        return meta
+
+    # -- list ----------------------------------------------------------------------
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        key = self._key(path)
+        if path.endswith("/"):
+            return self._list_dir(path, key, opts)
+        # A file path lists its parent and keeps what starts with the path.
+        parent_key = key[: key.rfind("/") + 1]
+        return self._scan(parent_key, key, opts.recursive, opts.start_after)
+
+    def _list_dir(self, path: str, key: str, opts: ListOptions) -> Iterator[Entry]:
+        own = self._store.objects.get(key)
+        exists = path == ROOT or own is not None or self._has_children(key)
+        if exists and (opts.start_after is None or path > opts.start_after):
+            yield Entry(path, own[1] if own is not None else DIR_METADATA)
+        if exists:
+            yield from self._scan(key, key, opts.recursive, opts.start_after, skip=key)
+
+    def _scan(
+        self,
+        dir_key: str,
+        prefix: str,
+        recursive: bool,
+        start_after: str | None,
+        skip: str | None = None,
+    ) -> Iterator[Entry]:
+        """Entries for keys under ``prefix``, in order, one locked page at a time."""
+        strip = len(self._prefix)
+        objects = self._store.objects
+        # NUL never occurs in a path, so `after + "\0"` is the first key after `after`.
+        start = prefix if start_after is None else max(prefix, self._key(start_after) + "\0")
+        while True:
+            page = self._store.page(start, prefix)
+            if not page:
+                return
+            for k in page:
+                if k == skip:
+                    continue
+                cut = -1 if recursive else k.find("/", len(dir_key))
+                if cut != -1:
+                    sub = k[: cut + 1]
+                    if start_after is None or sub[strip:] > start_after:
+                        marker = objects.get(sub)
+                        yield Entry(sub[strip:], marker[1] if marker else DIR_METADATA)
+                    start = _after_subtree(sub)
+                    break
+                obj = objects.get(k)
+                if obj is not None:
+                    yield Entry(k[strip:], obj[1])
+            else:
+                if len(page) < _PAGE:
+                    return
+                start = page[-1] + "\0"
+
+    # -- delete, copy, rename -----------------------------------------------------
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        with self._store.lock:
+            self._store.pop(self._key(path))
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        store = self._store
+        with store.lock:
+            obj = store.objects.get(self._key(source))
+            if obj is None:
+                raise NotFound("source not found", service=SCHEME, path=source)
+            if opts.if_not_exists and self._key(target) in store.objects:
+                raise ConditionNotMatch("target already exists", service=SCHEME, path=target)
+            store.put(self._key(target), obj[0], _copied(obj[1]))
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        store = self._store
+        with store.lock:
+            obj = store.objects.get(self._key(source))
+            if obj is None:
+                raise NotFound("source not found", service=SCHEME, path=source)
+            if opts.if_not_exists and self._key(target) in store.objects:
+                raise ConditionNotMatch("target already exists", service=SCHEME, path=target)
+            store.put(self._key(target), obj[0], _copied(obj[1]))
+            store.pop(self._key(source))
+
+    def __repr__(self) -> str:
+        return f"MemoryService(name={self._info.name!r}, root={self._info.root!r})"
+
+
+def _metadata(path: str, data: bytes, opts: WriteOptions) -> Metadata:
+    return Metadata(
+        EntryMode.DIR if path.endswith("/") else EntryMode.FILE,
+        content_length=len(data),
+        last_modified=datetime.now(timezone.utc),
+        etag='"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"',
+        content_type=opts.content_type,
+        content_disposition=opts.content_disposition,
+        content_encoding=opts.content_encoding,
+        cache_control=opts.cache_control,
+        user_metadata=dict(opts.user_metadata) if opts.user_metadata else None,
+    )
+
+
+def _copied(meta: Metadata) -> Metadata:
+    return Metadata(
+        meta.mode,
+        content_length=meta.content_length,
+        last_modified=datetime.now(timezone.utc),
+        etag=meta.etag,
+        content_type=meta.content_type,
+        content_disposition=meta.content_disposition,
+        content_encoding=meta.content_encoding,
+        cache_control=meta.cache_control,
+        user_metadata=dict(meta.user_metadata) if meta.user_metadata else None,
+    )
+
+
+def _check_etag(meta: Metadata, if_match: str | None, if_none_match: str | None, path: str) -> None:
+    if if_match is not None and if_match not in ("*", meta.etag):
+        raise ConditionNotMatch("etag does not match if_match", service=SCHEME, path=path)
+    if if_none_match is not None and if_none_match in ("*", meta.etag):
+        raise ConditionNotMatch("etag matches if_none_match", service=SCHEME, path=path)
