@@ -1,10 +1,10 @@
 """opendal_lab: Apache OpenDAL's layered storage operator, in Python, for Jupyter users.
 
-    >>> import opendal_lab as od
-    >>> op = od.Operator("memory")
-    >>> op.write("hello.txt", b"hi")
-    >>> op.capability_report()["create_dir"].state
-    'simulated'
+>>> import opendal_lab as od
+>>> op = od.Operator("memory")
+>>> op.write("hello.txt", b"hi")
+>>> op.capability_report()["create_dir"].state
+'simulated'
 """
 
 from opendal_lab.core.access import (

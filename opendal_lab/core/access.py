@@ -51,6 +51,7 @@ __all__ = [
     "AccessInfo",
     "BaseLayer",
     "BufferedWriter",
+    "Failures",
     "Layer",
     "LayeredAccess",
     "Service",
@@ -72,6 +73,8 @@ OPERATIONS = (
 )
 
 PresignOperation = Literal["read", "stat", "write", "delete"]
+#: What ``delete_many`` returns: the paths that could not be deleted, with why.
+Failures = list[tuple[str, Error]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class Access(Protocol):
     def writer(self, path: str, opts: WriteOptions) -> Writer: ...
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]: ...
     def delete(self, path: str, opts: DeleteOptions) -> None: ...
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]: ...
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures: ...
     def create_dir(self, path: str) -> None: ...
     def copy(self, source: str, target: str, opts: CopyOptions) -> None: ...
     def rename(self, source: str, target: str, opts: RenameOptions) -> None: ...
@@ -197,8 +200,8 @@ class Service:
     def delete(self, path: str, opts: DeleteOptions) -> None:
         raise self._unsupported("delete", path)
 
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
-        failures: list[tuple[str, Error]] = []
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
+        failures: Failures = []
         for path, opts in items:
             try:
                 self.delete(path, opts)
@@ -259,7 +262,7 @@ class LayeredAccess:
     def delete(self, path: str, opts: DeleteOptions) -> None:
         return self.inner.delete(path, opts)
 
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         return self.inner.delete_many(items)
 
     def create_dir(self, path: str) -> None:
@@ -281,13 +284,16 @@ class LayeredAccess:
 
 
 class Layer(Protocol):
-    """Wraps an ``Access`` into another; may edit the capability it reports."""
+    """Wraps an ``Access`` into another (whose ``info()`` may report an edited capability).
 
-    name: str
-    capability_effect: Literal["simulated", "overridden"]
+    Optional attributes read by ``Operator``: ``capability_effect`` and ``plain_passthrough``
+    (see ``BaseLayer``).
+    """
+
+    @property
+    def name(self) -> str: ...
 
     def wrap(self, inner: Access) -> Access: ...
-    def capability(self, inner: Capability) -> Capability: ...
 
 
 class BaseLayer:
@@ -299,13 +305,17 @@ class BaseLayer:
 
     access_class: ClassVar[type[LayeredAccess]] = LayeredAccess
     capability_effect: ClassVar[Literal["simulated", "overridden"]] = "overridden"
+    #: True when, for ``stat`` and ``read`` of a canonical file path with default options,
+    #: this layer only forwards the call. ``Operator`` leaves such layers out of its fast
+    #: path for those calls; layers that keep state or time calls must leave it False.
+    plain_passthrough: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
     def wrap(self, inner: Access) -> Access:
-        return self.access_class(inner, self)  # type: ignore[return-value]
+        return self.access_class(inner, self)
 
     def capability(self, inner: Capability) -> Capability:
         return inner

@@ -128,9 +128,9 @@ class Capability:
     def to_dict(self) -> dict[str, bool | int | None]:
         return {name: getattr(self, name) for name in _FIELDS}
 
-    def enabled(self) -> list[str]:
+    def enabled(self) -> tuple[str, ...]:
         """The fields that are true or carry a limit."""
-        return [name for name in _FIELDS if getattr(self, name) not in (False, None)]
+        return tuple(name for name in _FIELDS if getattr(self, name) not in (False, None))
 
     def diff(self, other: Capability) -> dict[str, tuple[Any, Any]]:
         """``{field: (mine, theirs)}`` for every field that differs."""

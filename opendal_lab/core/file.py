@@ -9,9 +9,12 @@ so nothing half-written appears.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable
 from types import TracebackType
+
+from typing_extensions import Buffer
 
 from opendal_lab.core.access import Writer
 from opendal_lab.core.types import Metadata
@@ -37,14 +40,16 @@ class RangeReader(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        self._checkClosed()  # type: ignore[attr-defined]
-        size = min(len(buffer), self._length - self._pos)
+    def readinto(self, buffer: Buffer, /) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        view = memoryview(buffer).cast("B")
+        size = min(len(view), self._length - self._pos)
         if size <= 0:
             return 0
         data = self._read_range(self._pos, size)
         n = len(data)
-        memoryview(buffer)[:n] = data
+        view[:n] = data
         self._pos += n
         return n
 
@@ -56,8 +61,9 @@ class RangeReader(io.RawIOBase):
         self._pos += len(data)
         return data
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._checkClosed()  # type: ignore[attr-defined]
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
         if whence == io.SEEK_SET:
             pos = offset
         elif whence == io.SEEK_CUR:
@@ -93,8 +99,9 @@ class StreamWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self._checkClosed()  # type: ignore[attr-defined]
+    def write(self, data: Buffer, /) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
         # BufferedWriter reuses its buffer: copy before the writer may keep a reference.
         chunk = bytes(data)
         self._writer.write(chunk)
@@ -123,7 +130,9 @@ class StreamWriter(io.RawIOBase):
 class WriteFile(io.BufferedWriter):
     """``io.BufferedWriter`` whose ``with`` block aborts the write on an exception."""
 
-    raw: StreamWriter
+    def __init__(self, raw: StreamWriter, buffer_size: int) -> None:
+        super().__init__(raw, buffer_size)
+        self._stream = raw
 
     def __exit__(
         self,
@@ -138,13 +147,11 @@ class WriteFile(io.BufferedWriter):
 
     def abort(self) -> None:
         """Drop buffered bytes and abort the write: nothing appears at the path."""
-        self.raw.abort()
-        try:
+        self._stream.abort()
+        with contextlib.suppress(ValueError):  # the buffer cannot flush into an aborted stream
             super().close()
-        except ValueError:  # buffer flush on a closed raw stream
-            pass
 
     @property
     def metadata(self) -> Metadata | None:
         """The stored object's metadata, once closed."""
-        return self.raw.metadata
+        return self._stream.metadata

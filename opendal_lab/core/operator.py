@@ -52,8 +52,13 @@ from opendal_lab.core.options import (
     StatOptions,
     WriteOptions,
 )
+from opendal_lab.core.path import PLAIN_FILES
 from opendal_lab.core.registry import build_service, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.layers.complete import CompleteLayer
+from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
+from opendal_lab.layers.error_context import ErrorContextLayer, add_context, chained_cause
+from opendal_lab.layers.simulate import SimulateLayer
 
 __all__ = ["CapabilityChange", "FieldState", "Operator", "StackLevel"]
 
@@ -93,12 +98,8 @@ class FieldState:
     changes: tuple[CapabilityChange, ...] = ()
 
 
-def _default_layers(simulate: BaseLayer | None) -> list[BaseLayer]:
-    from opendal_lab.layers.complete import CompleteLayer
-    from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
-    from opendal_lab.layers.error_context import ErrorContextLayer
-
-    stack: list[BaseLayer] = [ErrorContextLayer()]
+def _default_layers(simulate: Layer | None) -> list[Layer]:
+    stack: list[Layer] = [ErrorContextLayer()]
     if simulate is not None:
         stack.append(simulate)
     stack += [CompleteLayer(), CorrectnessCheckLayer()]
@@ -149,12 +150,8 @@ class Operator:
         simulate = config.pop("simulate", _DEFAULT)
         return cls(scheme, simulate=simulate, layers=layers, **{**from_uri, **config})
 
-    def _setup(
-        self, service: Access, simulate: BaseLayer | None, layers: Sequence[Layer]
-    ) -> None:
+    def _setup(self, service: Access, simulate: BaseLayer | None, layers: Sequence[Layer]) -> None:
         if simulate is _DEFAULT:
-            from opendal_lab.layers.simulate import SimulateLayer
-
             simulate = SimulateLayer(warn_unneeded=False)
         for layer in layers:
             if not hasattr(layer, "wrap"):
@@ -163,18 +160,28 @@ class Operator:
         self._simulate = simulate
         self._user_layers: tuple[Layer, ...] = tuple(layers)
         info = service.info()
-        levels = [StackLevel(info.scheme, None, service, info.capability)]
+        levels: list[StackLevel] = [StackLevel(info.scheme, None, service, info.capability)]
         access: Access = service
-        for layer in (*_default_layers(simulate), *self._user_layers):
+        for layer in self._all_layers():
             access = layer.wrap(access)
             levels.append(StackLevel(layer.name, layer, access, access.info().capability))
         self._access = access
         self._levels = tuple(levels)
         self._scheme = info.scheme
-        # Bound methods of the outermost access, looked up once.
-        self._stat = access.stat
-        self._read = access.read
-        self._write = access.write
+        # The fast path for stat/read of a known canonical file path with no options: only
+        # the layers that would do more than forward such a call (ErrorContext below them,
+        # if there are any; otherwise this class adds the same context itself).
+        fast: Access = service
+        acting = [layer for layer in self._all_layers() if not _passes(layer)]
+        if acting:
+            acting.insert(0, ErrorContextLayer())
+        for layer in acting:
+            fast = layer.wrap(fast)
+        self._fast_stat = fast.stat
+        self._fast_read = fast.read
+
+    def _all_layers(self) -> list[Layer]:
+        return [*_default_layers(self._simulate), *self._user_layers]
 
     # -- building --------------------------------------------------------------------
     def layer(self, layer: Layer) -> Operator:
@@ -220,8 +227,8 @@ class Operator:
     def capability_changes(self) -> list[CapabilityChange]:
         """Every field change, in stack order, with the layer that made it and how."""
         changes: list[CapabilityChange] = []
-        for below, level in zip(self._levels, self._levels[1:]):
-            effect = getattr(level.layer, "capability_effect", "overridden")
+        for below, level in zip(self._levels, self._levels[1:], strict=False):
+            effect: State = getattr(level.layer, "capability_effect", "overridden")
             for field, (before, after) in below.capability.diff(level.capability).items():
                 if before not in (False, None) and after in (False, None):
                     how: State = "removed"
@@ -254,8 +261,17 @@ class Operator:
     # -- read side -------------------------------------------------------------------
     def stat(self, path: str, **options: Any) -> Metadata:
         """Metadata of ``path``; ``d/`` asks for a directory."""
+        try:
+            fast = not options and path in PLAIN_FILES
+        except TypeError:  # unhashable path: normalize() says what is wrong
+            fast = False
+        if fast:
+            try:
+                return self._fast_stat(path, DEFAULT_STAT)
+            except Exception as err:
+                raise add_context(err, "stat", self._scheme, path) from chained_cause(err)
         p = paths.normalize(path, "stat")
-        return self._stat(p, StatOptions.build(options) if options else DEFAULT_STAT)
+        return self._access.stat(p, StatOptions.build(options) if options else DEFAULT_STAT)
 
     def exists(self, path: str) -> bool:
         try:
@@ -266,10 +282,19 @@ class Operator:
 
     def read(self, path: str, **options: Any) -> bytes:
         """The bytes of ``path``: all, ``offset``/``size``, or the last ``suffix`` bytes."""
+        try:
+            fast = not options and path in PLAIN_FILES
+        except TypeError:
+            fast = False
+        if fast:
+            try:
+                return self._fast_read(path, DEFAULT_READ)
+            except Exception as err:
+                raise add_context(err, "read", self._scheme, path) from chained_cause(err)
         p = paths.normalize(path, "read")
         if p[-1] == "/":
             raise self._is_dir("read", p)
-        return self._read(p, ReadOptions.build(options) if options else DEFAULT_READ)
+        return self._access.read(p, ReadOptions.build(options) if options else DEFAULT_READ)
 
     def list(self, path: str = "/", **options: Any) -> Iterator[Entry]:
         """Entries under ``path`` (itself first for a dir); options: recursive, start_after,
@@ -305,7 +330,7 @@ class Operator:
             base = ReadOptions.build(options) if options else DEFAULT_READ
 
             def read_range(offset: int, size: int) -> bytes:
-                return self._read(p, _with_range(base, offset, size))
+                return self._access.read(p, _with_range(base, offset, size))
 
             reader = io.BufferedReader(RangeReader(p, length, read_range), buffer_size)
             return reader if mode == "rb" else io.TextIOWrapper(reader, encoding=encoding)
@@ -329,7 +354,9 @@ class Operator:
                     f"got {type(data).__name__}"
                 )
             data = bytes(data)
-        return self._write(p, data, WriteOptions.build(options) if options else DEFAULT_WRITE)
+        return self._access.write(
+            p, data, WriteOptions.build(options) if options else DEFAULT_WRITE
+        )
 
     def writer(self, path: str, **options: Any) -> WriteFile:
         """A binary file object that streams to ``path`` (same as ``open(path, "wb")``)."""
@@ -437,7 +464,7 @@ class Operator:
         if self.capability().list:
             next(iter(self._access.list(paths.ROOT, DEFAULT_LIST)), None)
         else:
-            self._stat(paths.ROOT, DEFAULT_STAT)
+            self._access.stat(paths.ROOT, DEFAULT_STAT)
 
     # -- helpers -------------------------------------------------------------------------
     def _is_dir(self, operation: str, p: str) -> IsADirectory:
@@ -456,6 +483,10 @@ class Operator:
         # Rebuilt from scheme and config where known, so workers open their own clients.
         source: Any = self._scheme_config if self._scheme_config else self._service
         return (_rebuild_operator, (source, self._simulate, self._user_layers))
+
+
+def _passes(layer: Layer) -> bool:
+    return bool(getattr(layer, "plain_passthrough", False))
 
 
 def _rebuild_operator(source: Any, simulate: Any, layers: Sequence[Layer]) -> Operator:

@@ -56,14 +56,14 @@ class _Options:
                     f"{cls.operation}() got an unknown option {key!r}; "
                     f"valid options: {', '.join(sorted(names))}"
                 )
-            if value is None:
+            if value is None:  # None means "the default", as in the opendal binding
                 continue
             if not isinstance(value, _KINDS[kind]) or (kind == "int" and isinstance(value, bool)):
                 raise TypeError(
                     f"{cls.operation}(): option {key!r} must be {kind}, "
                     f"got {type(value).__name__} {value!r}"
                 )
-        opts = cls(**kwargs)
+        opts = cls(**{k: v for k, v in kwargs.items() if v is not None})
         opts.validate()
         return opts
 
@@ -114,8 +114,6 @@ class ReadOptions(_Options):
     override_content_disposition: str | None = None
 
     def validate(self) -> None:
-        if self.offset is None:
-            self.offset = 0
         for name in ("offset", "size", "suffix"):
             self._non_negative(name)
         if self.suffix is not None and (self.offset or self.size is not None):
@@ -205,8 +203,15 @@ class RenameOptions(_Options):
     if_not_exists: bool = False
 
 
-for _cls in (StatOptions, ReadOptions, WriteOptions, ListOptions, DeleteOptions, CopyOptions,
-             RenameOptions):
+for _cls in (
+    StatOptions,
+    ReadOptions,
+    WriteOptions,
+    ListOptions,
+    DeleteOptions,
+    CopyOptions,
+    RenameOptions,
+):
     _cls._init_kinds()
 del _cls
 

@@ -151,8 +151,16 @@ def _coerce(scheme: str, key: str, annotation: str, value: Any) -> Any:
     if annotation.startswith("bool"):
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0",
-                                                          "no", "off"):
+        if isinstance(value, str) and value.lower() in (
+            "true",
+            "1",
+            "yes",
+            "on",
+            "false",
+            "0",
+            "no",
+            "off",
+        ):
             return value.lower() in ("true", "1", "yes", "on")
         raise bad("a bool")
     if annotation.startswith("int"):

@@ -70,4 +70,6 @@ class _CapabilityCheckAccess(LayeredAccess):
 class CapabilityCheckLayer(BaseLayer):
     """Refuses the non-critical arguments a service would drop (opt-in)."""
 
+    plain_passthrough = True
+
     access_class = _CapabilityCheckAccess

@@ -8,7 +8,7 @@ closing or aborting twice is harmless.
 
 from __future__ import annotations
 
-from opendal_lab.core.access import Access, BaseLayer, LayeredAccess, Writer
+from opendal_lab.core.access import BaseLayer, LayeredAccess, Writer
 from opendal_lab.core.errors import RangeNotSatisfied, Unexpected
 from opendal_lab.core.options import ReadOptions, WriteOptions
 from opendal_lab.core.types import Metadata
@@ -93,7 +93,6 @@ def _check_stored(meta: Metadata, given: int, opts: WriteOptions, scheme: str, p
 class CompleteLayer(BaseLayer):
     """Exact-size reads and verified writes (always on)."""
 
-    access_class = _CompleteAccess
+    plain_passthrough = True
 
-    def wrap(self, inner: Access) -> Access:
-        return _CompleteAccess(inner, self)  # type: ignore[return-value]
+    access_class = _CompleteAccess

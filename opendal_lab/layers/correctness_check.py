@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from opendal_lab.core.access import AccessInfo, BaseLayer, LayeredAccess, Writer
+from opendal_lab.core.access import AccessInfo, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.capability import Capability
-from opendal_lab.core.errors import Error, Unsupported
+from opendal_lab.core.errors import Unsupported
 from opendal_lab.core.options import (
     DEFAULT_COPY,
     DEFAULT_DELETE,
@@ -121,11 +121,11 @@ class _CorrectnessCheckAccess(LayeredAccess):
             self._require("write", "write")
         if opts is not DEFAULT_WRITE:
             check_arguments(self._info, "write", opts, _WRITE)
-        if size is not None and cap.write_total_max_size is not None:
-            if size > cap.write_total_max_size:
-                raise unsupported(self._info, "write", "size", "write_total_max_size").with_context(
-                    "size", size
-                )
+        limit = cap.write_total_max_size
+        if size is not None and limit is not None and size > limit:
+            raise unsupported(self._info, "write", "size", "write_total_max_size").with_context(
+                "size", size
+            )
         if size == 0 and not cap.write_can_empty:
             raise unsupported(self._info, "write", "empty content", "write_can_empty")
 
@@ -149,7 +149,7 @@ class _CorrectnessCheckAccess(LayeredAccess):
             check_arguments(self._info, "delete", opts, _DELETE)
         return self.inner.delete(path, opts)
 
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         for _, opts in items:
             if opts is not DEFAULT_DELETE:
                 check_arguments(self._info, "delete", opts, _DELETE)
@@ -174,5 +174,7 @@ class _CorrectnessCheckAccess(LayeredAccess):
 
 class CorrectnessCheckLayer(BaseLayer):
     """Rejects result-changing arguments the stack cannot honour (always on)."""
+
+    plain_passthrough = True
 
     access_class = _CorrectnessCheckAccess

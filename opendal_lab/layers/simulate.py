@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
-from opendal_lab.core.access import Access, AccessInfo, BaseLayer, LayeredAccess
+from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Failures, LayeredAccess
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.errors import Error, NotFound
 from opendal_lab.core.options import (
@@ -90,6 +90,8 @@ _FIELD = {
 class SimulateLayer(BaseLayer):
     """Simulates missing capabilities; every switch on unless turned off by keyword."""
 
+    plain_passthrough = True
+
     capability_effect: ClassVar = "simulated"
 
     def __init__(
@@ -129,9 +131,7 @@ class SimulateLayer(BaseLayer):
         """A new layer with one switch changed (counters start at zero)."""
         if name not in self.switches:
             raise KeyError(f"unknown simulate switch {name!r}; switches: {', '.join(SWITCHES)}")
-        return SimulateLayer(
-            **{**self.switches, name: enabled}, warn_unneeded=self.warn_unneeded
-        )
+        return SimulateLayer(**{**self.switches, name: enabled}, warn_unneeded=self.warn_unneeded)
 
     def active(self, cap: Capability) -> dict[str, bool]:
         """For each switch, whether it is enabled and acts on a stack with capability ``cap``."""
@@ -191,7 +191,11 @@ class _SimulateAccess(LayeredAccess):
         limit = opts.limit is not None and act["list_limit"]
         if not (rec or after or limit):
             return self.inner.list(path, opts)
-        for switch, on in (("list_recursive", rec), ("list_start_after", after), ("list_limit", limit)):
+        for switch, on in (
+            ("list_recursive", rec),
+            ("list_start_after", after),
+            ("list_limit", limit),
+        ):
             if on:
                 self.layer.count(switch)
         inner_opts = dataclasses.replace(
@@ -200,7 +204,9 @@ class _SimulateAccess(LayeredAccess):
             start_after=None if after else opts.start_after,
             limit=None if limit else opts.limit,
         )
-        entries = self._walk(path, inner_opts, top=True) if rec else self.inner.list(path, inner_opts)
+        entries = (
+            self._walk(path, inner_opts, top=True) if rec else self.inner.list(path, inner_opts)
+        )
         if after:
             start_after = opts.start_after
             return (e for e in entries if e.path > start_after)  # type: ignore[operator]
@@ -257,16 +263,16 @@ class _SimulateAccess(LayeredAccess):
             chunk = [(p, plain) for p in doomed[start : start + self._delete_batch]]
             failures = self.inner.delete_many(chunk)
             if failures:
-                first_path, first = failures[0]
+                _, first = failures[0]
                 raise first.with_context("failed", len(failures)).with_context(
                     "recursive_delete_of", path
                 )
         return None
 
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> list[tuple[str, Error]]:
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         if not any(o.recursive for _, o in items):
             return self.inner.delete_many(items)
-        failures: list[tuple[str, Error]] = []
+        failures: Failures = []
         for path, opts in items:
             try:
                 self.delete(path, opts)
@@ -276,4 +282,6 @@ class _SimulateAccess(LayeredAccess):
 
 
 def _stat_like(opts: ReadOptions) -> StatOptions:
-    return StatOptions(version=opts.version, if_match=opts.if_match, if_none_match=opts.if_none_match)
+    return StatOptions(
+        version=opts.version, if_match=opts.if_match, if_none_match=opts.if_none_match
+    )

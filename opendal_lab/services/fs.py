@@ -18,6 +18,7 @@ local process that can already write inside the root).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -163,7 +164,9 @@ class FsService(Service):
                 EntryMode.DIR, last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc)
             )
         if path.endswith("/"):
-            raise NotFound("stat of a directory path, but a file is there", service=SCHEME, path=path)
+            raise NotFound(
+                "stat of a directory path, but a file is there", service=SCHEME, path=path
+            )
         return _file_metadata(st)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
@@ -300,9 +303,8 @@ class FsService(Service):
                     os.unlink(os_path)
                 else:
                     shutil.rmtree(os_path)
-            elif path.endswith("/") or path == ROOT:
-                if path != ROOT:
-                    os.rmdir(os_path)
+            elif path.endswith("/") and path != ROOT:
+                os.rmdir(os_path)
         except OSError as err:
             if err.errno == errno.ENOTEMPTY:
                 raise Conflict(
@@ -415,10 +417,8 @@ def _tmp_path(target: str) -> str:
 
 
 def _silent_unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _file_metadata(st: os.stat_result) -> Metadata:
@@ -443,10 +443,7 @@ _TEMPORARY = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
 
 def _map_os_error(err: OSError, operation: str, path: str) -> Error:
     cls = _BY_ERRNO.get(err.errno or 0, Unexpected)
-    mapped = cls(
-        err.strerror or str(err), operation=operation, service=SCHEME, path=path
-    )
+    mapped = cls(err.strerror or str(err), operation=operation, service=SCHEME, path=path)
     if err.errno in _TEMPORARY:
         mapped.set_temporary()
     return mapped
-
