@@ -30,8 +30,8 @@ test: $(PLUGIN)
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 tests
-	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/01_tour.ipynb -p no:xdist
+	$(BIN)/pytest -n 2 --dist loadfile --nbval-current-env \
+	    --nbval-sanitize-with notebooks/sanitize.cfg tests --nbval notebooks/01_tour.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check opendal_lab tests bench
