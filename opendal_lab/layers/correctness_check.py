@@ -34,29 +34,46 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.layers.simulate import SWITCH_FIELDS
 
 __all__ = ["CorrectnessCheckLayer", "check_arguments", "unsupported"]
 
 
-def unsupported(info: AccessInfo, operation: str, argument: str, field: str) -> Unsupported:
-    """The one way to say a stack cannot honour an argument."""
-    return Unsupported(
-        f"service {info.scheme!r} cannot {operation} with {argument!r} "
-        f"(capability {field} is false)",
+def unsupported(
+    info: AccessInfo, operation: str, argument: str, field: str, path: str | None = None
+) -> Unsupported:
+    """The one way to say a stack cannot honour an argument (or an operation)."""
+    what = operation if argument == operation else f"{operation} with {argument!r}"
+    err = Unsupported(
+        f"service {info.scheme!r} cannot {what} (capability {field} is false){_hint(field)}",
         operation=operation,
         service=info.scheme,
-    ).with_context("argument", argument)
+        path=path,
+    )
+    return err if argument == operation else err.with_context("argument", argument)
+
+
+def _hint(field: str) -> str:
+    switch = _SWITCH_FOR.get(field)
+    return f"; SimulateLayer's {switch!r} switch can simulate it" if switch else ""
+
+
+_SWITCH_FOR = {field: switch for switch, field in SWITCH_FIELDS.items()}
 
 
 def check_arguments(
-    info: AccessInfo, operation: str, opts: object, rules: tuple[tuple[str, str], ...]
+    info: AccessInfo,
+    operation: str,
+    opts: object,
+    rules: tuple[tuple[str, str], ...],
+    path: str | None = None,
 ) -> None:
     """Raise ``Unsupported`` for the first set option whose capability field is false."""
     cap: Capability = info.capability
     for argument, field in rules:
         value = getattr(opts, argument)
         if value is not None and value is not False and not getattr(cap, field):
-            raise unsupported(info, operation, argument, field)
+            raise unsupported(info, operation, argument, field, path)
 
 
 _STAT = (
@@ -97,78 +114,74 @@ _RENAME = (("if_not_exists", "rename_with_if_not_exists"),)
 
 
 class _CorrectnessCheckAccess(LayeredAccess):
-    def _require(self, operation: str, field: str) -> None:
+    def _require(self, operation: str, field: str, path: str) -> None:
         if not getattr(self._info.capability, field):
-            raise Unsupported(
-                f"service {self._info.scheme!r} does not support {operation}",
-                operation=operation,
-                service=self._info.scheme,
-            )
+            raise unsupported(self._info, operation, operation, field, path)
 
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         if opts is not DEFAULT_STAT:
-            check_arguments(self._info, "stat", opts, _STAT)
+            check_arguments(self._info, "stat", opts, _STAT, path)
         return self.inner.stat(path, opts)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if opts is not DEFAULT_READ:
-            check_arguments(self._info, "read", opts, _READ)
+            check_arguments(self._info, "read", opts, _READ, path)
         return self.inner.read(path, opts)
 
-    def _check_write(self, opts: WriteOptions, size: int | None) -> None:
+    def _check_write(self, path: str, opts: WriteOptions, size: int | None) -> None:
         cap = self._info.capability
         if not cap.write:
-            self._require("write", "write")
+            self._require("write", "write", path)
         if opts is not DEFAULT_WRITE:
-            check_arguments(self._info, "write", opts, _WRITE)
+            check_arguments(self._info, "write", opts, _WRITE, path)
         limit = cap.write_total_max_size
         if size is not None and limit is not None and size > limit:
-            raise unsupported(self._info, "write", "size", "write_total_max_size").with_context(
-                "size", size
-            )
+            raise unsupported(
+                self._info, "write", "size", "write_total_max_size", path
+            ).with_context("size", size)
         if size == 0 and not cap.write_can_empty:
-            raise unsupported(self._info, "write", "empty content", "write_can_empty")
+            raise unsupported(self._info, "write", "empty content", "write_can_empty", path)
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        self._check_write(opts, len(data))
+        self._check_write(path, opts, len(data))
         return self.inner.write(path, data, opts)
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:
-        self._check_write(opts, None)
+        self._check_write(path, opts, None)
         return self.inner.writer(path, opts)
 
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
         if not self._info.capability.list:
-            self._require("list", "list")
+            self._require("list", "list", path)
         if opts is not DEFAULT_LIST:
-            check_arguments(self._info, "list", opts, _LIST)
+            check_arguments(self._info, "list", opts, _LIST, path)
         return self.inner.list(path, opts)
 
     def delete(self, path: str, opts: DeleteOptions) -> None:
         if opts is not DEFAULT_DELETE:
-            check_arguments(self._info, "delete", opts, _DELETE)
+            check_arguments(self._info, "delete", opts, _DELETE, path)
         return self.inner.delete(path, opts)
 
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        for _, opts in items:
+        for path, opts in items:
             if opts is not DEFAULT_DELETE:
-                check_arguments(self._info, "delete", opts, _DELETE)
+                check_arguments(self._info, "delete", opts, _DELETE, path)
         return self.inner.delete_many(items)
 
     def create_dir(self, path: str) -> None:
-        self._require("create_dir", "create_dir")
+        self._require("create_dir", "create_dir", path)
         return self.inner.create_dir(path)
 
     def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._require("copy", "copy")
+        self._require("copy", "copy", source)
         if opts is not DEFAULT_COPY:
-            check_arguments(self._info, "copy", opts, _COPY)
+            check_arguments(self._info, "copy", opts, _COPY, source)
         return self.inner.copy(source, target, opts)
 
     def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._require("rename", "rename")
+        self._require("rename", "rename", source)
         if opts is not DEFAULT_RENAME:
-            check_arguments(self._info, "rename", opts, _RENAME)
+            check_arguments(self._info, "rename", opts, _RENAME, source)
         return self.inner.rename(source, target, opts)
 
 

@@ -44,7 +44,7 @@ from opendal_lab.core.options import (
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
-__all__ = ["SWITCHES", "SimulateLayer", "SimulationNotNeeded", "needed_switches"]
+__all__ = ["SWITCHES", "SWITCH_FIELDS", "SimulateLayer", "SimulationNotNeeded", "needed_switches"]
 
 SWITCHES = (
     "list_recursive",
@@ -77,7 +77,7 @@ def needed_switches(cap: Capability) -> dict[str, bool]:
 
 
 # The capability field each switch turns on (stat_dir has none: it completes `stat`).
-_FIELD = {
+SWITCH_FIELDS = {
     "list_recursive": "list_with_recursive",
     "list_start_after": "list_with_start_after",
     "list_limit": "list_with_limit",
@@ -139,7 +139,7 @@ class SimulateLayer(BaseLayer):
 
     def capability(self, inner: Capability) -> Capability:
         active = self.active(inner)
-        return inner.replace(**{f: True for s, f in _FIELD.items() if active[s]})
+        return inner.replace(**{f: True for s, f in SWITCH_FIELDS.items() if active[s]})
 
     def wrap(self, inner: Access) -> Access:
         if self.warn_unneeded and not any(self.active(inner.info().capability).values()):
