@@ -23,7 +23,7 @@ setup: $(STAMP)
 
 ## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/01_tour.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
 
 ## Lint, type-check and run every test (the tour notebook included, through nbval).
 test: $(PLUGIN)
