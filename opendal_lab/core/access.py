@@ -28,7 +28,7 @@ copied onto the instance).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -56,6 +56,7 @@ __all__ = [
     "LayeredAccess",
     "Service",
     "Writer",
+    "delete_each",
 ]
 
 OPERATIONS = (
@@ -145,6 +146,19 @@ class BufferedWriter:
         self._chunks = []
 
 
+def delete_each(
+    delete: Callable[[str, DeleteOptions], None], items: Sequence[tuple[str, DeleteOptions]]
+) -> Failures:
+    """Delete one item at a time, collecting failures (a batch for services without one)."""
+    failures: Failures = []
+    for path, opts in items:
+        try:
+            delete(path, opts)
+        except Error as err:
+            failures.append((path, err))
+    return failures
+
+
 class Service:
     """Base for services: declare ``scheme`` and ``native``, implement what you support.
 
@@ -201,13 +215,7 @@ class Service:
         raise self._unsupported("delete", path)
 
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        failures: Failures = []
-        for path, opts in items:
-            try:
-                self.delete(path, opts)
-            except Error as err:
-                failures.append((path, err))
-        return failures
+        return delete_each(self.delete, items)
 
     def create_dir(self, path: str) -> None:
         raise self._unsupported("create_dir", path)

@@ -31,9 +31,16 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
-from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Failures, LayeredAccess
+from opendal_lab.core.access import (
+    Access,
+    AccessInfo,
+    BaseLayer,
+    Failures,
+    LayeredAccess,
+    delete_each,
+)
 from opendal_lab.core.capability import Capability
-from opendal_lab.core.errors import Error, NotFound
+from opendal_lab.core.errors import NotFound
 from opendal_lab.core.options import (
     DEFAULT_WRITE,
     DeleteOptions,
@@ -272,13 +279,7 @@ class _SimulateAccess(LayeredAccess):
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         if not any(o.recursive for _, o in items):
             return self.inner.delete_many(items)
-        failures: Failures = []
-        for path, opts in items:
-            try:
-                self.delete(path, opts)
-            except Error as err:
-                failures.append((path, err))
-        return failures
+        return delete_each(self.delete, items)
 
 
 def _stat_like(opts: ReadOptions) -> StatOptions:

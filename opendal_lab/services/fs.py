@@ -240,15 +240,7 @@ class FsService(Service):
         except OSError as err:
             raise self._error(err, operation, dir_path) from err
 
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        w = FsWriter(self, path, opts)
-        try:
-            w.write(data)
-        except BaseException:
-            w.abort()
-            raise
-        return w.close()
-
+    # `write` is Service's: one FsWriter, written once and closed.
     def writer(self, path: str, opts: WriteOptions) -> FsWriter:
         return FsWriter(self, path, opts)
 

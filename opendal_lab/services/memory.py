@@ -118,7 +118,9 @@ class MemoryService(Service):
         read_with_if_none_match=True,
         delete=True,
         copy=True,
+        copy_with_if_not_exists=True,
         rename=True,
+        rename_with_if_not_exists=True,
         list=True,
         list_with_recursive=True,
         list_with_start_after=True,
@@ -256,25 +258,22 @@ class MemoryService(Service):
             self._store.pop(self._key(path))
 
     def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        store = self._store
-        with store.lock:
-            obj = store.objects.get(self._key(source))
-            if obj is None:
-                raise NotFound("source not found", service=SCHEME, path=source)
-            if opts.if_not_exists and self._key(target) in store.objects:
-                raise ConditionNotMatch("target already exists", service=SCHEME, path=target)
-            store.put(self._key(target), obj[0], _copied(obj[1]))
+        self._transfer(source, target, opts.if_not_exists, keep_source=True)
 
     def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        self._transfer(source, target, opts.if_not_exists, keep_source=False)
+
+    def _transfer(self, source: str, target: str, if_not_exists: bool, keep_source: bool) -> None:
         store = self._store
         with store.lock:
             obj = store.objects.get(self._key(source))
             if obj is None:
                 raise NotFound("source not found", service=SCHEME, path=source)
-            if opts.if_not_exists and self._key(target) in store.objects:
+            if if_not_exists and self._key(target) in store.objects:
                 raise ConditionNotMatch("target already exists", service=SCHEME, path=target)
             store.put(self._key(target), obj[0], _copied(obj[1]))
-            store.pop(self._key(source))
+            if not keep_source:
+                store.pop(self._key(source))
 
     def __repr__(self) -> str:
         return f"MemoryService(name={self._info.name!r}, root={self._info.root!r})"
