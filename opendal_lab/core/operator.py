@@ -153,9 +153,9 @@ class Operator:
     def _setup(self, service: Access, simulate: BaseLayer | None, layers: Sequence[Layer]) -> None:
         if simulate is _DEFAULT:
             simulate = SimulateLayer(warn_unneeded=False)
-        for layer in layers:
-            if not hasattr(layer, "wrap"):
-                raise TypeError(f"layer {layer!r} has no wrap(inner) method")
+        for layer in (*layers, *([simulate] if simulate is not None else [])):
+            if not callable(getattr(layer, "wrap", None)):
+                raise TypeError(f"layer {layer!r} is not a layer: it has no wrap(inner) method")
         self._service = service
         self._simulate = simulate
         self._user_layers: tuple[Layer, ...] = tuple(layers)
