@@ -39,7 +39,7 @@ class _CompleteAccess(LayeredAccess):
 
 
 class _CompleteWriter:
-    __slots__ = ("_given", "_inner", "_opts", "_path", "_scheme", "_state")
+    __slots__ = ("_given", "_inner", "_meta", "_opts", "_path", "_scheme", "_state")
 
     def __init__(self, inner: Writer, scheme: str, path: str, opts: WriteOptions) -> None:
         self._inner = inner
@@ -48,6 +48,7 @@ class _CompleteWriter:
         self._opts = opts
         self._given = 0
         self._state = "open"
+        self._meta: Metadata | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._state != "open":
@@ -61,6 +62,8 @@ class _CompleteWriter:
         self._given += len(data)
 
     def close(self) -> Metadata:
+        if self._state == "closed" and self._meta is not None:
+            return self._meta  # closing twice is harmless, as for Python files
         if self._state != "open":
             raise Unexpected(
                 f"close after the writer was {self._state}",
@@ -71,6 +74,7 @@ class _CompleteWriter:
         self._state = "closed"
         meta = self._inner.close()
         _check_stored(meta, self._given, self._opts, self._scheme, self._path)
+        self._meta = meta
         return meta
 
     def abort(self) -> None:

@@ -237,7 +237,13 @@ class _SimulateAccess(LayeredAccess):
             probe = ListOptions(recursive=self._recursive_native, limit=1)
             for _ in self.inner.list(path, probe):
                 return DIR_METADATA
-            raise NotFound("directory not found (no entry below it)", path=path)
+            # Raised above ErrorContext, so this error must carry its own context.
+            raise NotFound(
+                "directory not found (no entry below it)",
+                operation="stat",
+                service=self._info.scheme,
+                path=path,
+            )
         return self.inner.stat(path, opts)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:

@@ -9,6 +9,10 @@
   Appends write in place: what was appended before a crash stays.
 - Native: create_dir, recursive delete, suffix reads, append, copy, rename; lists one
   directory at a time in sorted order (SimulateLayer adds recursive, start_after, limit).
+  A symlink to a directory inside the root is listed with mode UNKNOWN and not followed by
+  recursive listing (links to an ancestor would loop); it can still be read through.
+- Unlike object stores, ``stat("d")`` of a directory named without its ``/`` is a DIR, and a
+  non-recursive ``delete("d/")`` of a non-empty directory raises ``Conflict``.
 
 Config: ``root`` (created if missing; default the current directory).
 
@@ -184,6 +188,8 @@ class FsService(Service):
                     fd = os.open(os_path, _O_READ & ~getattr(os, "O_NOFOLLOW", 0))
                 except OSError as err2:
                     raise self._error(err2, "read", path) from err2
+            elif err.errno == errno.ENOTDIR:  # a parent is a file: no such object, as stat says
+                raise NotFound("no such file", service=SCHEME, path=path) from err
             else:
                 raise self._error(err, "read", path) from err
         try:
@@ -269,13 +275,18 @@ class FsService(Service):
             if not child.startswith(prefix):
                 continue
             try:
-                if e.is_symlink():
+                link = e.is_symlink()
+                if link:
                     self._check_link(e.path, "list", child)
                 info = e.stat()
             except (PermissionDenied, FileNotFoundError):
                 continue  # escaping or dangling links are not listed
             if st_mod.S_ISDIR(info.st_mode):
-                entries.append(Entry(child + "/", DIR_METADATA))
+                # A link to a directory is listed as UNKNOWN so recursive walks do not follow
+                # it (a link to an ancestor would loop forever); stat("link/") still works.
+                entries.append(
+                    Entry(child, _LINKED_DIR) if link else Entry(child + "/", DIR_METADATA)
+                )
             else:
                 entries.append(Entry(child, _file_metadata(info)))
         entries.sort(key=lambda entry: entry.path)
@@ -293,6 +304,13 @@ class FsService(Service):
             elif opts.recursive:
                 if os.path.islink(os_path):
                     os.unlink(os_path)
+                elif path == ROOT:  # empty the root but keep it: the service lives in it
+                    with os.scandir(os_path) as children:
+                        for child in children:
+                            if child.is_dir(follow_symlinks=False):
+                                shutil.rmtree(child.path)
+                            else:
+                                os.unlink(child.path)
                 else:
                     shutil.rmtree(os_path)
             elif path.endswith("/") and path != ROOT:
@@ -390,6 +408,8 @@ class FsWriter:
                     _silent_unlink(tmp)
             else:
                 os.replace(tmp, self._target)
+        except Error:
+            raise  # ConditionNotMatch is an OSError too: keep it, do not map it again
         except OSError as err:
             _silent_unlink(tmp)
             raise self._service._error(err, "write", self._path) from err
@@ -401,6 +421,9 @@ class FsWriter:
             os.close(self._fd)
         if self._tmp is not None:
             _silent_unlink(self._tmp)
+
+
+_LINKED_DIR = Metadata(EntryMode.UNKNOWN)
 
 
 def _tmp_path(target: str) -> str:

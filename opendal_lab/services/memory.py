@@ -285,9 +285,10 @@ _ETAGS = itertools.count(1)
 
 
 def _metadata(path: str, data: bytes, opts: WriteOptions) -> Metadata:
+    is_dir = path.endswith("/")  # a `d/` marker written by simulated create_dir
     return Metadata(
-        EntryMode.DIR if path.endswith("/") else EntryMode.FILE,
-        content_length=len(data),
+        EntryMode.DIR if is_dir else EntryMode.FILE,
+        content_length=None if is_dir else len(data),  # a directory has no length
         last_modified=datetime.now(timezone.utc),
         etag=f'"{next(_ETAGS):x}"',
         content_type=opts.content_type,

@@ -1,0 +1,122 @@
+"""Behavior suite fixtures: one ``op`` per service and simulation, gated by capability.
+
+Modelled on OpenDAL's ``core/tests/behavior``: every test takes ``op`` and runs once for
+each selected service, with the default SimulateLayer (``-sim``) and without one
+(``-nosim``), so the ids read ``memory-sim``, ``memory-nosim``, ``fs-sim``, ``fs-nosim``.
+
+Selection by environment, as OpenDAL's ``OPENDAL_TEST``:
+
+- ``OPENDAL_LAB_TEST=memory`` or ``=memory,fs`` picks schemes (unset: every one in
+  ``SERVICES``);
+- ``OPENDAL_LAB_SIMULATE=on|off|both`` picks the simulation side (default ``both``).
+
+Gates, read from the operator's *effective* capability (``op.capability()``):
+
+- ``@pytest.mark.need_capability("write_can_append", ...)``: run only where every field is
+  set; otherwise skip, naming the missing field.
+- ``@pytest.mark.lacks_capability("list_with_recursive", ...)``: run only where every field
+  is unset; for tests of what a missing capability does (it must raise ``Unsupported``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from opendal_lab import Capability, Operator
+
+ServiceFactory = Callable[[pytest.FixtureRequest, dict[str, Any]], Operator]
+
+
+def _memory(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    # Stores are process-wide by name: a fresh name per test starts empty.
+    return Operator("memory", name=f"behavior-{uuid.uuid4().hex}", **simulate)
+
+
+def _fs(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    root = request.getfixturevalue("tmp_path")
+    return Operator("fs", root=str(root), **simulate)
+
+
+#: Every service the suite can run against, by scheme.
+#:
+#: To add one, write ``def _scheme(request, simulate) -> Operator`` that returns an empty
+#: operator for a single test: pass ``**simulate`` on to ``Operator`` (it is ``{}`` for the
+#: default SimulateLayer or ``{"simulate": None}`` for none), and take whatever else it needs
+#: (a moto server, a temporary bucket) with ``request.getfixturevalue(name)``. Then add
+#: ``"scheme": _scheme`` here; ``OPENDAL_LAB_TEST=scheme`` runs the suite on it alone.
+SERVICES: dict[str, ServiceFactory] = {
+    "memory": _memory,
+    "fs": _fs,
+}
+
+_SIMULATE: dict[str, dict[str, Any]] = {"sim": {}, "nosim": {"simulate": None}}
+_SIMULATE_CHOICES = {"on": ("sim",), "off": ("nosim",), "both": ("sim", "nosim")}
+
+
+def _selected_schemes() -> list[str]:
+    raw = os.environ.get("OPENDAL_LAB_TEST", "").strip()
+    if not raw:
+        return list(SERVICES)
+    schemes = [s.strip() for s in raw.split(",") if s.strip()]
+    unknown = [s for s in schemes if s not in SERVICES]
+    if unknown:
+        raise pytest.UsageError(
+            f"OPENDAL_LAB_TEST names unknown scheme(s) {', '.join(unknown)}; "
+            f"the behavior suite knows: {', '.join(SERVICES)}"
+        )
+    return schemes
+
+
+def _selected_simulation() -> tuple[str, ...]:
+    raw = os.environ.get("OPENDAL_LAB_SIMULATE", "both").strip().lower() or "both"
+    if raw not in _SIMULATE_CHOICES:
+        raise pytest.UsageError(
+            f"OPENDAL_LAB_SIMULATE must be one of {', '.join(_SIMULATE_CHOICES)}, got {raw!r}"
+        )
+    return _SIMULATE_CHOICES[raw]
+
+
+CASES = [(s, sim) for s in _selected_schemes() for sim in _selected_simulation()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # need_capability is declared in pyproject.toml; this one belongs to the suite alone.
+    config.addinivalue_line(
+        "markers",
+        "lacks_capability(*fields): run only where the operator's effective capability "
+        "has none of the fields",
+    )
+
+
+def _fields(marker: pytest.Mark) -> tuple[str, ...]:
+    known = Capability.field_names()
+    for field in marker.args:
+        if field not in known:
+            raise pytest.UsageError(f"{marker.name}: {field!r} is not a Capability field")
+    return tuple(marker.args)
+
+
+def _apply_gates(request: pytest.FixtureRequest, op: Operator, case: str) -> None:
+    cap = op.capability()
+    for marker in request.node.iter_markers("need_capability"):
+        for field in _fields(marker):
+            if getattr(cap, field) in (False, None):
+                pytest.skip(f"{case}: capability {field} is not supported")
+    for marker in request.node.iter_markers("lacks_capability"):
+        for field in _fields(marker):
+            if getattr(cap, field) not in (False, None):
+                pytest.skip(f"{case}: capability {field} is supported")
+
+
+@pytest.fixture(params=CASES, ids=[f"{s}-{sim}" for s, sim in CASES])
+def op(request: pytest.FixtureRequest) -> Operator:
+    """An empty operator for one service, with or without the default SimulateLayer."""
+    scheme, sim = request.param
+    operator = SERVICES[scheme](request, _SIMULATE[sim])
+    _apply_gates(request, operator, f"{scheme}-{sim}")
+    return operator
