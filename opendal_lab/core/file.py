@@ -19,7 +19,7 @@ from typing_extensions import Buffer
 from opendal_lab.core.access import Writer
 from opendal_lab.core.types import Metadata
 
-__all__ = ["RangeReader", "StreamWriter", "WriteFile"]
+__all__ = ["RangeReader", "StreamWriter", "TextWriteFile", "WriteFile"]
 
 ReadRange = Callable[[int, int], bytes]
 
@@ -155,3 +155,33 @@ class WriteFile(io.BufferedWriter):
     def metadata(self) -> Metadata | None:
         """The stored object's metadata, once closed."""
         return self._stream.metadata
+
+
+class TextWriteFile(io.TextIOWrapper):
+    """Text mode over ``WriteFile``; its ``with`` block also aborts the write on an exception.
+
+    A plain ``TextIOWrapper`` closes (and so commits) on the way out of any ``with`` block.
+    """
+
+    def __init__(self, file: WriteFile, encoding: str) -> None:
+        super().__init__(file, encoding=encoding)
+        self._file = file
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
+
+    def abort(self) -> None:
+        """Drop pending text and abort the write: nothing appears at the path."""
+        self._file.abort()  # closes the buffer, so close() and __del__ flush nothing
+
+    @property
+    def metadata(self) -> Metadata | None:
+        return self._file.metadata

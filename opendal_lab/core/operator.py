@@ -18,6 +18,8 @@ made it so).
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from opendal_lab.core.errors import (
     NotFound,
     Unsupported,
 )
-from opendal_lab.core.file import RangeReader, StreamWriter, WriteFile
+from opendal_lab.core.file import RangeReader, StreamWriter, TextWriteFile, WriteFile
 from opendal_lab.core.options import (
     DEFAULT_COPY,
     DEFAULT_DELETE,
@@ -274,10 +276,22 @@ class Operator:
         return self._access.stat(p, StatOptions.build(options) if options else DEFAULT_STAT)
 
     def exists(self, path: str) -> bool:
+        """Whether ``path`` exists; ``d/`` asks for a directory."""
         try:
-            self.stat(path)
+            fast = path in PLAIN_FILES
+        except TypeError:
+            fast = False
+        try:
+            if fast:  # stat's fast path, inlined: exists() is called in hot loops by fsspec users
+                self._fast_stat(path, DEFAULT_STAT)
+            else:
+                self.stat(path)
         except NotFound:
             return False
+        except Exception as err:
+            if fast:
+                raise add_context(err, "stat", self._scheme, path) from chained_cause(err)
+            raise
         return True
 
     def read(self, path: str, **options: Any) -> bytes:
@@ -324,10 +338,20 @@ class Operator:
             raise self._is_dir("open", p)
         buffer_size = options.pop("buffer_size", 8 * 1024 * 1024 if "w" in mode else 1024 * 1024)
         encoding = options.pop("encoding", "utf-8")
+        # Check every option before touching storage: a bad one must neither hide behind
+        # NotFound nor fail after a writer (and its temporary file) exists.
+        _check_open_options(buffer_size, encoding)
         if mode.startswith("r"):
+            ranged = [k for k in ("offset", "size", "suffix") if options.get(k) is not None]
+            if ranged:
+                raise ConfigInvalid(
+                    f"open(): option {ranged[0]!r} is not supported; seek() in the file instead",
+                    operation="open",
+                    path=p,
+                )
+            base = ReadOptions.build(options) if options else DEFAULT_READ
             stat_opts = {k: v for k, v in options.items() if k in StatOptions._field_kinds}
             length = self.stat(p, **stat_opts).content_length or 0
-            base = ReadOptions.build(options) if options else DEFAULT_READ
 
             def read_range(offset: int, size: int) -> bytes:
                 return self._access.read(p, _with_range(base, offset, size))
@@ -337,7 +361,7 @@ class Operator:
         opts = WriteOptions.build(options) if options else DEFAULT_WRITE
         raw = StreamWriter(p, self._access.writer(p, opts))
         writer = WriteFile(raw, buffer_size)
-        return writer if mode == "wb" else io.TextIOWrapper(writer, encoding=encoding)
+        return writer if mode == "wb" else TextWriteFile(writer, encoding)
 
     # -- write side ------------------------------------------------------------------
     def write(self, path: str, data: bytes | bytearray | memoryview, **options: Any) -> Metadata:
@@ -497,11 +521,24 @@ def _rebuild_operator(source: Any, simulate: Any, layers: Sequence[Layer]) -> Op
 
 
 def _with_range(base: ReadOptions, offset: int, size: int) -> ReadOptions:
-    opts = ReadOptions(
-        offset=offset,
-        size=size,
-        version=base.version,
-        if_match=base.if_match,
-        if_none_match=base.if_none_match,
-    )
-    return opts
+    # Keep every version, condition and override the caller gave open(): only the range changes.
+    return dataclasses.replace(base, offset=offset, size=size)
+
+
+def _check_open_options(buffer_size: Any, encoding: Any) -> None:
+    if not isinstance(buffer_size, int) or isinstance(buffer_size, bool):
+        raise TypeError(
+            f"open(): option 'buffer_size' must be int, got {type(buffer_size).__name__}"
+        )
+    if buffer_size <= 0:
+        raise ConfigInvalid(
+            f"open(): option 'buffer_size' must be > 0, got {buffer_size}", operation="open"
+        )
+    if not isinstance(encoding, str):
+        raise TypeError(f"open(): option 'encoding' must be str, got {type(encoding).__name__}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigInvalid(
+            f"open(): option 'encoding' names no known codec: {encoding!r}", operation="open"
+        ) from None

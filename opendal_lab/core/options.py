@@ -114,8 +114,10 @@ class ReadOptions(_Options):
     override_content_disposition: str | None = None
 
     def validate(self) -> None:
-        for name in ("offset", "size", "suffix"):
+        for name in ("offset", "size"):
             self._non_negative(name)
+        if self.suffix is not None and self.suffix <= 0:
+            raise self._bad(f"option 'suffix' must be > 0, got {self.suffix}")
         if self.suffix is not None and (self.offset or self.size is not None):
             raise self._bad("option 'suffix' cannot be combined with 'offset' or 'size'")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from opendal_lab.core.access import AccessInfo, BaseLayer, Failures, LayeredAccess, Writer
+from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.errors import Unsupported
 from opendal_lab.core.options import (
@@ -114,6 +114,12 @@ _RENAME = (("if_not_exists", "rename_with_if_not_exists"),)
 
 
 class _CorrectnessCheckAccess(LayeredAccess):
+    def __init__(self, inner: Access, layer: BaseLayer) -> None:
+        super().__init__(inner, layer)
+        cap = self._info.capability
+        # Whether a write with default options still has something to check.
+        self._check_plain_writes = not cap.write or cap.write_total_max_size is not None
+
     def _require(self, operation: str, field: str, path: str) -> None:
         if not getattr(self._info.capability, field):
             raise unsupported(self._info, operation, operation, field, path)
@@ -143,7 +149,8 @@ class _CorrectnessCheckAccess(LayeredAccess):
             raise unsupported(self._info, "write", "empty content", "write_can_empty", path)
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        self._check_write(path, opts, len(data))
+        if opts is not DEFAULT_WRITE or self._check_plain_writes or not data:
+            self._check_write(path, opts, len(data))
         return self.inner.write(path, data, opts)
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:

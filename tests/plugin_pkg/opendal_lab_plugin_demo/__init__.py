@@ -6,8 +6,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from opendal_lab import BaseLayer, Capability, Entry, EntryMode, LayeredAccess, Metadata, NotFound
-from opendal_lab import Service
+from opendal_lab import (
+    BaseLayer,
+    Capability,
+    Entry,
+    EntryMode,
+    LayeredAccess,
+    Metadata,
+    NotFound,
+    Service,
+)
 
 
 @dataclass
@@ -20,8 +28,15 @@ class DictService(Service):
 
     scheme = "demo-kv"
     config_class = DictConfig
-    native = Capability(stat=True, read=True, write=True, write_can_empty=True, delete=True,
-                        list=True, list_with_recursive=True)
+    native = Capability(
+        stat=True,
+        read=True,
+        write=True,
+        write_can_empty=True,
+        delete=True,
+        list=True,
+        list_with_recursive=True,
+    )
 
     def __init__(self, bucket: str = "demo") -> None:
         super().__init__(root="/", name=bucket)
@@ -29,15 +44,18 @@ class DictService(Service):
 
     def stat(self, path, opts):  # type: ignore[no-untyped-def]
         if path in self.data:
-            return Metadata(EntryMode.FILE, content_length=len(self.data[path]),
-                            last_modified=datetime.now(timezone.utc))
+            return Metadata(
+                EntryMode.FILE,
+                content_length=len(self.data[path]),
+                last_modified=datetime.now(timezone.utc),
+            )
         raise NotFound("no such key", path=path)
 
     def read(self, path, opts):  # type: ignore[no-untyped-def]
         if path not in self.data:
             raise NotFound("no such key", path=path)
         end = None if opts.size is None else opts.offset + opts.size
-        return self.data[path][opts.offset:end]
+        return self.data[path][opts.offset : end]
 
     def write(self, path, data, opts):  # type: ignore[no-untyped-def]
         self.data[path] = data

@@ -1,0 +1,261 @@
+"""Schemes, plugins, URIs and config coercion; ``import opendal_lab`` stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import opendal_lab.core.registry as registry
+from opendal_lab import (
+    Capability,
+    ConfigInvalid,
+    Operator,
+    Service,
+    SimulateLayer,
+    Unsupported,
+    layer_names,
+    register_layer,
+    register_service,
+    schemes,
+)
+from opendal_lab.core.registry import build_layer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run-time registrations made by a test vanish after it."""
+    monkeypatch.setattr(registry, "_registered_services", {})
+    monkeypatch.setattr(registry, "_registered_layers", {})
+
+
+@dataclass
+class TunedConfig:
+    label: str = "x"
+    verbose: bool = False
+    retries: int = 0
+    ratio: float = 1.0
+
+
+class TunedService(Service):
+    """A service whose config has bool/int/float keys, to see URI strings coerced."""
+
+    scheme = "tuned"
+    config_class = TunedConfig
+    native = Capability(stat=True)
+
+    def __init__(
+        self, label: str = "x", verbose: bool = False, retries: int = 0, ratio: float = 1.0
+    ) -> None:
+        super().__init__(name=label)
+        self.config = TunedConfig(label, verbose, retries, ratio)
+
+    @classmethod
+    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+        return {"label": host}
+
+
+def tuned(op: Operator) -> TunedConfig:
+    service = op.stack[0].access
+    assert isinstance(service, TunedService)
+    return service.config
+
+
+# -- schemes and plugins -----------------------------------------------------------------
+
+
+def test_schemes_list_builtins_and_the_plugin() -> None:
+    found = schemes()
+    assert {"memory", "fs", "demo-kv"} <= set(found)
+    assert found == sorted(found)
+
+
+def test_plugin_service_works_through_the_default_stack() -> None:
+    op = Operator("demo-kv", bucket="b1")
+    assert op.scheme == "demo-kv"
+    assert op.info.name == "b1"
+    op.write("k", b"value")
+    assert op.read("k") == b"value"
+    assert op.read("k", suffix=3) == b"lue"  # simulated on a service without suffix reads
+    assert [e.path for e in op.list("/")] == ["k"]
+    with pytest.raises(ConfigInvalid, match="bucket"):
+        Operator("demo-kv", region="x")
+
+
+def test_plugin_layer_by_name() -> None:
+    assert "upper-path" in layer_names()
+    layer = build_layer("upper-path")
+    op = Operator("memory", name=f"registry-{uuid.uuid4().hex}").layer(layer)
+    op.write("f", b"quiet")
+    assert op.read("f") == b"QUIET"
+    assert [level.name for level in op.stack][-1] == type(layer).__name__
+
+
+def test_builtin_layer_by_name_takes_options() -> None:
+    layer = build_layer("simulate", stat_dir=False)
+    assert isinstance(layer, SimulateLayer)
+    assert layer.switches["stat_dir"] is False
+    for name in ("error_context", "complete", "correctness_check", "capability_check"):
+        assert name in layer_names()
+        assert callable(build_layer(name).wrap)
+
+
+def test_unknown_layer_names_the_available_ones() -> None:
+    with pytest.raises(ConfigInvalid) as info:
+        build_layer("no-such-layer")
+    assert "upper-path" in str(info.value)
+    assert "simulate" in str(info.value)
+
+
+def test_unknown_scheme_names_the_available_ones() -> None:
+    with pytest.raises((Unsupported, ConfigInvalid)) as info:
+        Operator("no-such-scheme")
+    text = str(info.value)
+    assert "'no-such-scheme'" in text
+    for scheme in ("memory", "fs", "demo-kv"):
+        assert scheme in text
+
+
+def test_register_service_at_run_time() -> None:
+    assert "tuned" not in schemes()
+    register_service("tuned", TunedService)
+    assert "tuned" in schemes()
+    op = Operator("tuned", label="lab", verbose=True)
+    assert tuned(op) == TunedConfig("lab", True, 0, 1.0)
+    assert op.native_capability() == Capability(stat=True)
+
+
+def test_run_time_registration_wins_over_a_plugin() -> None:
+    register_service("demo-kv", TunedService)
+    assert isinstance(Operator("demo-kv").stack[0].access, TunedService)
+
+
+def test_register_layer_at_run_time() -> None:
+    register_layer("my-sim", SimulateLayer)
+    assert "my-sim" in layer_names()
+    assert isinstance(build_layer("my-sim", create_dir=False), SimulateLayer)
+
+
+# -- URIs --------------------------------------------------------------------------------
+
+
+def test_memory_uri_names_the_store_and_the_prefix() -> None:
+    name = f"registry-{uuid.uuid4().hex}"
+    op = Operator.from_uri(f"memory://{name}/pre/fix")
+    assert (op.scheme, op.info.name, op.info.root) == ("memory", name, "/pre/fix/")
+    op.write("k", b"v")
+    whole = Operator("memory", name=name)
+    assert whole.read("pre/fix/k") == b"v"
+    assert Operator.from_uri(f"memory://{name}").read("pre/fix/k") == b"v"
+
+
+@pytest.mark.parametrize("scheme", ["fs", "file"])
+def test_fs_and_file_uris_take_an_absolute_root(scheme: str, tmp_path: Path) -> None:
+    root = tmp_path / "data dir"
+    op = Operator.from_uri(f"{scheme}://{root.as_posix().replace(' ', '%20')}")
+    assert op.scheme == "fs"
+    assert op.info.root == str(root)
+    op.write("a.txt", b"hi")
+    assert (root / "a.txt").read_bytes() == b"hi"
+
+
+def test_uri_query_is_config_coerced_from_strings() -> None:
+    register_service("tuned", TunedService)
+    op = Operator.from_uri("tuned://host?verbose=true&retries=8&ratio=0.5")
+    assert tuned(op) == TunedConfig("host", True, 8, 0.5)
+    op = Operator.from_uri("tuned://host?verbose=off&retries=-2")
+    assert tuned(op) == TunedConfig("host", False, -2, 1.0)
+
+
+def test_keyword_config_wins_over_the_uri() -> None:
+    register_service("tuned", TunedService)
+    op = Operator.from_uri("tuned://host?retries=8", retries=3, label="kw")
+    assert tuned(op) == TunedConfig("kw", False, 3, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [("verbose=maybe", "verbose"), ("retries=many", "retries"), ("ratio=half", "ratio")],
+)
+def test_uncoercible_config_is_config_invalid(query: str, key: str) -> None:
+    register_service("tuned", TunedService)
+    with pytest.raises(ConfigInvalid) as info:
+        Operator.from_uri(f"tuned://host?{query}")
+    assert repr(key) in str(info.value)
+    assert "'tuned'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Operator.from_uri("memory://x?colour=red"),
+        lambda: Operator("memory", colour="red"),
+    ],
+    ids=["uri", "keyword"],
+)
+def test_unknown_config_key_lists_the_valid_ones(make: object) -> None:
+    with pytest.raises(ConfigInvalid) as info:
+        make()  # type: ignore[operator]
+    text = str(info.value)
+    assert "'colour'" in text
+    assert "valid keys: name, root" in text
+    assert info.value.service == "memory"
+
+
+def test_config_of_the_wrong_type_is_config_invalid() -> None:
+    with pytest.raises(ConfigInvalid, match="'name'"):
+        Operator("memory", name=5)
+
+
+@pytest.mark.parametrize("uri", ["memory", "memory:/x", "", "://x", "/abs/path", "no scheme"])
+def test_bad_uri_is_config_invalid(uri: str) -> None:
+    with pytest.raises(ConfigInvalid) as info:
+        Operator.from_uri(uri)
+    assert "memory" in str(info.value)  # names the available schemes
+
+
+def test_uri_of_an_unknown_scheme_names_the_available_ones() -> None:
+    with pytest.raises((Unsupported, ConfigInvalid), match=r"available schemes: .*memory"):
+        Operator.from_uri("nope://x")
+
+
+def test_uri_must_be_a_str() -> None:
+    with pytest.raises(TypeError):
+        Operator.from_uri(b"memory://x")  # type: ignore[arg-type]
+
+
+# -- import cost -------------------------------------------------------------------------
+
+_IMPORT_PROBE = """
+import json, sys, time
+before = set(sys.modules)
+start = time.perf_counter()
+import opendal_lab
+elapsed = time.perf_counter() - start
+new = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+print(json.dumps({"elapsed": elapsed, "new": new}))
+"""
+
+
+def _probe_import() -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def test_import_is_light_and_fast() -> None:
+    runs = [_probe_import() for _ in range(2)]
+    for run in runs:
+        new = set(run["new"])  # type: ignore[call-overload]
+        for heavy in ("polars", "fsspec", "ipywidgets", "opendal", "pyarrow", "pandas", "numpy"):
+            assert heavy not in new, f"import opendal_lab imported {heavy}"
+        third_party = {m for m in new if m not in sys.stdlib_module_names}
+        assert third_party <= {"opendal_lab", "typing_extensions"}
+    # Best of two fresh processes, so one slow start on a busy machine does not decide it.
+    assert min(float(run["elapsed"]) for run in runs) < 1.0  # type: ignore[arg-type]
