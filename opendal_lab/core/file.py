@@ -13,6 +13,7 @@ import contextlib
 import io
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from typing_extensions import Buffer
 
@@ -127,12 +128,13 @@ class StreamWriter(io.RawIOBase):
             super().close()
 
 
-class WriteFile(io.BufferedWriter):
-    """``io.BufferedWriter`` whose ``with`` block aborts the write on an exception."""
+class _AbortOnError:
+    """A ``with`` block that ends in an exception aborts the write instead of committing it."""
 
-    def __init__(self, raw: StreamWriter, buffer_size: int) -> None:
-        super().__init__(raw, buffer_size)
-        self._stream = raw
+    if TYPE_CHECKING:
+
+        def abort(self) -> None: ...
+        def close(self) -> None: ...
 
     def __exit__(
         self,
@@ -144,6 +146,14 @@ class WriteFile(io.BufferedWriter):
             self.abort()
         else:
             self.close()
+
+
+class WriteFile(_AbortOnError, io.BufferedWriter):
+    """``io.BufferedWriter`` whose ``with`` block aborts the write on an exception."""
+
+    def __init__(self, raw: StreamWriter, buffer_size: int) -> None:
+        super().__init__(raw, buffer_size)
+        self._stream = raw
 
     def abort(self) -> None:
         """Drop buffered bytes and abort the write: nothing appears at the path."""
@@ -157,26 +167,12 @@ class WriteFile(io.BufferedWriter):
         return self._stream.metadata
 
 
-class TextWriteFile(io.TextIOWrapper):
-    """Text mode over ``WriteFile``; its ``with`` block also aborts the write on an exception.
-
-    A plain ``TextIOWrapper`` closes (and so commits) on the way out of any ``with`` block.
-    """
+class TextWriteFile(_AbortOnError, io.TextIOWrapper):
+    """Text mode over ``WriteFile`` (a plain ``TextIOWrapper`` would commit on any exit)."""
 
     def __init__(self, file: WriteFile, encoding: str) -> None:
         super().__init__(file, encoding=encoding)
         self._file = file
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.abort()
-        else:
-            self.close()
 
     def abort(self) -> None:
         """Drop pending text and abort the write: nothing appears at the path."""
