@@ -32,6 +32,8 @@ __all__ = [
     "layer_names",
     "parse_uri",
     "register_layer",
+    "refresh_plugins",
+    "refuse_subscheme",
     "register_service",
     "schemes",
     "service_class",
@@ -41,8 +43,12 @@ __all__ = [
 _BUILTIN_SERVICES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "memory": ("opendal_lab.services.memory:MemoryService", (), ""),
     "fs": ("opendal_lab.services.fs:FsService", (), ""),
+    "s3": ("opendal_lab.services.s3:S3Service", ("botocore",), "s3"),
+    "fsspec": ("opendal_lab.services.fsspec:FsspecService", ("fsspec",), "fsspec"),
+    "opendal": ("opendal_lab.services.opendal:OpendalService", ("opendal",), "opendal"),
+    "http": ("opendal_lab.services.http:HttpService", ("urllib3",), "http"),
 }
-_ALIASES = {"file": "fs"}
+_ALIASES = {"file": "fs", "https": "http"}
 _BUILTIN_LAYERS: dict[str, str] = {
     "error_context": "opendal_lab.layers.error_context:ErrorContextLayer",
     "simulate": "opendal_lab.layers.simulate:SimulateLayer",
@@ -200,7 +206,14 @@ def build_service(scheme: str, config: Mapping[str, Any]) -> Any:
 
 
 def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
-    """``(scheme, config)`` for a URI; the service decides what host and path mean."""
+    """``(scheme, config)`` for a URI; the service decides what host and path mean.
+
+    ``service+sub://...`` names a service and a sub-scheme, for bridges to other libraries:
+    ``fsspec+gcs://bucket/dir`` is the fsspec bridge over gcsfs, ``opendal+s3://...`` the
+    opendal binding's s3. The service's ``config_from_uri(host, path, subscheme)`` hook gets
+    the sub-scheme (``None`` for a plain URI) and the original scheme is kept as
+    ``uri_scheme`` when it is an alias (``https``) so the service can tell.
+    """
     if not isinstance(uri, str):
         raise TypeError(f"uri must be str, got {type(uri).__name__}")
     parts = urlsplit(uri)
@@ -208,12 +221,26 @@ def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
         raise ConfigInvalid(
             f"{uri!r} is not a URI like 'scheme://...'; available schemes: {', '.join(schemes())}"
         )
-    scheme = _ALIASES.get(parts.scheme, parts.scheme)
+    given, _, subscheme = parts.scheme.partition("+")
+    scheme = _ALIASES.get(given, given)
     cls = service_class(scheme)
     hook = getattr(cls, "config_from_uri", None)
-    config: dict[str, Any] = hook(unquote(parts.netloc), unquote(parts.path)) if hook else {}
+    if hook is None:
+        raise ConfigInvalid(f"service {scheme!r} cannot be built from a URI", service=scheme)
+    config: dict[str, Any] = hook(
+        unquote(parts.netloc), unquote(parts.path), subscheme or None, given
+    )
     config.update(parse_qsl(parts.query, keep_blank_values=True))
     return scheme, config
+
+
+def refuse_subscheme(scheme: str, subscheme: str | None) -> None:
+    """For services that are not bridges: ``memory+x://`` is a mistake, say so."""
+    if subscheme:
+        raise ConfigInvalid(
+            f"service {scheme!r} takes no sub-scheme, got '{scheme}+{subscheme}://'",
+            service=scheme,
+        )
 
 
 # -- layers ----------------------------------------------------------------------------

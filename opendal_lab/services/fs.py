@@ -57,6 +57,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT, join, parent
+from opendal_lab.core.registry import refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
 __all__ = ["SCHEME", "FsConfig", "FsService"]
@@ -106,8 +107,11 @@ class FsService(Service):
         self._root = real
 
     @classmethod
-    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+    def config_from_uri(
+        cls, host: str, path: str, subscheme: str | None, given: str
+    ) -> dict[str, str]:
         """``fs:///abs/dir`` or ``file:///abs/dir``; ``fs://rel/dir`` is relative to the cwd."""
+        refuse_subscheme(SCHEME, subscheme)
         return {"root": host + path if host else path}
 
     # -- confinement ---------------------------------------------------------------

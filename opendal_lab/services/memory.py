@@ -32,6 +32,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT
+from opendal_lab.core.registry import refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
 __all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stores"]
@@ -136,8 +137,11 @@ class MemoryService(Service):
         self._prefix = root.lstrip("/")
 
     @classmethod
-    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+    def config_from_uri(
+        cls, host: str, path: str, subscheme: str | None, given: str
+    ) -> dict[str, str]:
         """``memory://`` is the default store; ``memory://NAME/PREFIX`` a named one."""
+        refuse_subscheme(SCHEME, subscheme)
         return {"name": host or "default", "root": path or "/"}
 
     def __reduce__(self) -> tuple[object, ...]:
