@@ -56,7 +56,9 @@ class TunedService(Service):
         self.config = TunedConfig(label, verbose, retries, ratio)
 
     @classmethod
-    def config_from_uri(cls, host: str, path: str) -> dict[str, str]:
+    def config_from_uri(
+        cls, host: str, path: str, subscheme: str | None, given: str
+    ) -> dict[str, str]:
         return {"label": host}
 
 
