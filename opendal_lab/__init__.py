@@ -48,6 +48,7 @@ from opendal_lab.layers import (
     CompleteLayer,
     CorrectnessCheckLayer,
     ErrorContextLayer,
+    ImmutableIndexLayer,
     SimulateLayer,
     SimulationNotNeeded,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "Error",
     "ErrorContextLayer",
     "ErrorKind",
+    "ImmutableIndexLayer",
     "ErrorStatus",
     "FieldState",
     "IsADirectory",

@@ -1,22 +1,31 @@
-"""Real servers on loopback for the tests: an S3 server (moto in server mode).
+"""Real servers on loopback for the tests: an S3 server (moto in server mode), an HTTP file server.
 
 Each pytest process (each xdist worker) starts its own server on a free port, in a
 subprocess, and stops it at the end of the session. Tests get fresh buckets from
 ``s3_bucket`` / ``s3_versioned_bucket``; the server's state is reset after each such test.
+The HTTP file server (``http_server``) runs in a thread of the test process instead.
 """
 
 from __future__ import annotations
 
+import base64
+import email.utils
+import http.server
+import mimetypes
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -130,3 +139,159 @@ def s3_versioned_bucket(moto_server: MotoServer) -> Iterator[str]:
     """A fresh, empty bucket with versioning enabled; the server is reset afterwards."""
     yield moto_server.create_bucket(versioned=True)
     moto_server.reset()
+
+
+# -- an HTTP file server on loopback (for the http service) -----------------------------
+
+HTTP_USER = "reader"
+HTTP_PASSWORD = "http-test-password-do-not-leak"
+HTTP_TOKEN = "http-test-token-do-not-leak"
+
+
+@dataclass
+class HttpServer:
+    """A file server over ``root``, reachable at ``url``.
+
+    Paths below ``/basic/`` need basic auth (``user``/``password``), below ``/bearer/`` a
+    bearer ``token``; ``/norange/x`` serves ``x`` ignoring ``Range`` (always 200 and the
+    whole body); ``/status/NNN/...`` answers status NNN. ``requests`` logs
+    ``(method, path, headers)`` of every request.
+    """
+
+    url: str
+    root: Path
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    user: str = HTTP_USER
+    password: str = HTTP_PASSWORD
+    token: str = HTTP_TOKEN
+
+    def put(self, path: str, data: bytes) -> Path:
+        """Write ``data`` to ``root/path``, creating parents."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
+
+
+class _FileHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so the client's connection pool is used
+    disable_nagle_algorithm = True  # headers and body go out in two writes
+    state: HttpServer  # set on a subclass per server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def _reply(self, code: int, headers: dict[str, str] | None = None, data: bytes = b"") -> None:
+        self.send_response(code)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if code != 304:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD" and data and code != 304:
+            self.wfile.write(data)
+
+    def _serve(self, body: bool) -> None:
+        state = self.state
+        state.requests.append((self.command, self.path, dict(self.headers.items())))
+        path = unquote(urlsplit(self.path).path)
+        auth = self.headers.get("Authorization", "")
+        basic = base64.b64encode(f"{state.user}:{state.password}".encode()).decode()
+        if path.startswith("/basic/") and auth != f"Basic {basic}":
+            return self._reply(401, {"WWW-Authenticate": 'Basic realm="test"'})
+        if path.startswith("/bearer/") and auth != f"Bearer {state.token}":
+            return self._reply(401, {"WWW-Authenticate": 'Bearer realm="test"'})
+        status = re.fullmatch(r"/status/(\d{3})(/.*)?", path)
+        if status:
+            return self._reply(int(status.group(1)))
+        ignore_range = path.startswith("/norange/")
+        if ignore_range:
+            path = path[len("/norange") :]
+        root = state.root.resolve()
+        target = (root / path.lstrip("/")).resolve()
+        if not target.is_relative_to(root):
+            return self._reply(404)
+        if target.is_dir():
+            if not path.endswith("/"):
+                return self._reply(301, {"Location": quote(path) + "/"})
+            listing = "\n".join(sorted(p.name for p in target.iterdir())).encode()
+            return self._reply(200, {"Content-Type": "text/plain"}, listing)
+        if path.endswith("/") or not target.is_file():
+            return self._reply(404)
+        self._file(target, ignore_range)
+
+    def _file(self, target: Path, ignore_range: bool) -> None:
+        st = target.stat()
+        etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+        headers = {
+            "ETag": etag,
+            "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True),
+            "Content-Type": mimetypes.guess_type(target.name)[0] or "application/octet-stream",
+        }
+        if_match = self.headers.get("If-Match")
+        if if_match is not None and not _etag_in(etag, if_match):
+            return self._reply(412)
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None and _etag_in(etag, if_none_match):
+            return self._reply(304, {"ETag": etag})
+        data = target.read_bytes()
+        size = len(data)
+        wanted = None if ignore_range else _parse_range(self.headers.get("Range"), size)
+        if wanted is None:
+            if not ignore_range:
+                headers["Accept-Ranges"] = "bytes"
+            return self._reply(200, headers, data)
+        if wanted == "unsatisfiable":
+            return self._reply(416, {"Content-Range": f"bytes */{size}"})
+        start, end = wanted
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        self._reply(206, headers, data[start : end + 1])
+
+
+def _etag_in(etag: str, header: str) -> bool:
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """``(start, end)`` of a single byte range, ``"unsatisfiable"``, or None (serve it all)."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first:  # suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if end < start:
+        return None  # an invalid range is ignored (RFC 9110)
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+@pytest.fixture(scope="session")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    """A threaded HTTP file server on a loopback port, serving a temporary directory."""
+    root = tmp_path_factory.mktemp("http-root")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FileHandler)
+    server.daemon_threads = True
+    state = HttpServer(f"http://127.0.0.1:{server.server_address[1]}", root)
+    server.RequestHandlerClass = type("_Handler", (_FileHandler,), {"state": state})
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

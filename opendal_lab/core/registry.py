@@ -55,6 +55,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "complete": "opendal_lab.layers.complete:CompleteLayer",
     "correctness_check": "opendal_lab.layers.correctness_check:CorrectnessCheckLayer",
     "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
+    "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
 }
 
 _registered_services: dict[str, Any] = {}

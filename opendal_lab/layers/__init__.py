@@ -4,6 +4,7 @@ from opendal_lab.layers.capability_check import CapabilityCheckLayer
 from opendal_lab.layers.complete import CompleteLayer
 from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
 from opendal_lab.layers.error_context import ErrorContextLayer
+from opendal_lab.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.layers.simulate import SWITCHES, SimulateLayer, SimulationNotNeeded
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "CompleteLayer",
     "CorrectnessCheckLayer",
     "ErrorContextLayer",
+    "ImmutableIndexLayer",
     "SimulateLayer",
     "SimulationNotNeeded",
 ]
