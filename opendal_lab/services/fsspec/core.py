@@ -1,0 +1,201 @@
+"""Wire-level helpers of the fsspec bridge: building the filesystem from a protocol and
+storage options, mapping its errors (one place), reading its ``info`` dicts, and the
+spooling writer."""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, NoReturn, Protocol
+
+from opendal_lab.core.errors import (
+    AlreadyExists,
+    ConfigInvalid,
+    Conflict,
+    Error,
+    IsADirectory,
+    NotADirectory,
+    NotFound,
+    PermissionDenied,
+    RangeNotSatisfied,
+    Unexpected,
+    Unsupported,
+)
+from opendal_lab.core.options import WriteOptions
+from opendal_lab.core.types import EntryMode, Metadata
+
+__all__ = ["SCHEME", "SpoolWriter", "filesystem", "map_error", "metadata", "raise_mapped"]
+
+SCHEME = "fsspec"
+_SPOOL = 8 * 1024 * 1024  # a writer keeps this much in memory before spilling to disk
+
+
+class _Target(Protocol):
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata: ...
+    def stream(self, path: str, source: Any, opts: WriteOptions) -> None: ...
+
+
+_BY_TYPE: tuple[tuple[type[BaseException], type[Error]], ...] = (
+    (FileNotFoundError, NotFound),
+    (FileExistsError, AlreadyExists),
+    (IsADirectoryError, IsADirectory),
+    (NotADirectoryError, NotADirectory),
+    (PermissionError, PermissionDenied),
+    (NotImplementedError, Unsupported),
+)
+_BY_ERRNO: dict[int, type[Error]] = {
+    errno.ENOENT: NotFound,
+    errno.EACCES: PermissionDenied,
+    errno.EPERM: PermissionDenied,
+    errno.EISDIR: IsADirectory,
+    errno.ENOTDIR: NotADirectory,
+    errno.EEXIST: AlreadyExists,
+    errno.ENOTEMPTY: Conflict,
+}
+_TEMPORARY = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
+
+
+def map_error(err: BaseException, operation: str, path: str | None) -> Error:
+    """The opendal_lab error for an exception an fsspec filesystem raised (chain it yourself)."""
+    if isinstance(err, Error):
+        return err
+    message = str(err) or type(err).__name__
+    cls: type[Error] = Unexpected
+    for foreign, ours in _BY_TYPE:
+        if isinstance(err, foreign):
+            cls = ours
+            break
+    else:
+        if isinstance(err, OSError) and err.errno in _BY_ERRNO:
+            cls = _BY_ERRNO[err.errno]
+        elif isinstance(err, OSError) and "range" in message.lower():
+            cls = RangeNotSatisfied  # s3fs: OSError(EINVAL, "requested range is not satisfiable")
+    mapped = cls(message, operation=operation, service=SCHEME, path=path)
+    transient = getattr(err, "errno", None) in _TEMPORARY
+    if transient or isinstance(err, (TimeoutError, ConnectionError)):
+        mapped.set_temporary()
+    return mapped
+
+
+def raise_mapped(err: BaseException, operation: str, path: str | None) -> NoReturn:
+    """Raise the mapped error ``from`` the original; one of ours goes on as it is."""
+    if isinstance(err, Error):
+        raise err
+    raise map_error(err, operation, path) from err
+
+
+def filesystem(protocol: str, options: dict[str, Any]) -> Any:
+    import fsspec  # type: ignore[import-untyped]
+
+    if not protocol:
+        raise ConfigInvalid(
+            "the fsspec bridge needs protocol= (e.g. 'memory', 'file', 's3') or fs=",
+            service=SCHEME,
+        )
+    try:
+        cls = fsspec.get_filesystem_class(protocol)
+    except ValueError as err:
+        raise ConfigInvalid(
+            f"unknown fsspec protocol {protocol!r}; known protocols: "
+            f"{', '.join(sorted(fsspec.available_protocols()))}",
+            service=SCHEME,
+        ) from err
+    except ImportError as err:
+        raise Unsupported(
+            f"fsspec protocol {protocol!r} needs a package that is not installed: {err}",
+            service=SCHEME,
+        ) from err
+    try:
+        return cls(**_coerce_options(cls, options))
+    except TypeError as err:
+        raise ConfigInvalid(
+            f"bad storage options for fsspec protocol {protocol!r}: {err}", service=SCHEME
+        ) from err
+
+
+def _coerce_options(cls: type, options: dict[str, Any]) -> dict[str, Any]:
+    """Strings (from URIs) become what the ``__init__`` default of that keyword is."""
+    try:
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(cls.__init__).parameters.items()  # type: ignore[misc]
+            if p.default is not inspect.Parameter.empty
+        }
+    except (TypeError, ValueError):
+        return options
+    out = dict(options)
+    for key, value in options.items():
+        default = defaults.get(key)
+        if not isinstance(value, str) or not isinstance(default, (bool, int, float)):
+            continue
+        try:
+            if isinstance(default, bool):
+                out[key] = {"true": True, "1": True, "false": False, "0": False}[value.lower()]
+            else:
+                out[key] = type(default)(value)
+        except (KeyError, ValueError):
+            raise ConfigInvalid(
+                f"storage option {key!r} must be {type(default).__name__}, got {value!r}",
+                service=SCHEME,
+            ) from None
+    return out
+
+
+def metadata(info: Mapping[str, Any]) -> Metadata:
+    etag = info.get("ETag") or info.get("etag")
+    return Metadata(
+        EntryMode.FILE,
+        content_length=int(info.get("size") or 0),
+        last_modified=_modified(info),
+        etag=str(etag) if etag else None,
+        content_type=info.get("ContentType") or info.get("content_type"),
+        version=info.get("VersionId") or None,
+    )
+
+
+def _modified(info: Mapping[str, Any]) -> datetime | None:
+    """The modification time under whichever key this filesystem uses (created last)."""
+    for key in ("mtime", "LastModified", "last_modified", "modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, timezone.utc)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return None
+
+
+class SpoolWriter:
+    """Gathers chunks in memory (then a temporary file) and writes them at ``close``."""
+
+    def __init__(self, service: _Target, path: str, opts: WriteOptions) -> None:
+        self._service = service
+        self._path = path
+        self._opts = opts
+        # Closed by close() or abort(), whichever the caller ends with.
+        self._spool: Any = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
+        self._size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._size += self._spool.write(data)
+
+    def close(self) -> Metadata:
+        spool, path, opts = self._spool, self._path, self._opts
+        try:
+            if self._size <= _SPOOL:
+                spool.seek(0)
+                return self._service.write(path, spool.read(), opts)
+            self._service.stream(path, spool, opts)
+            return Metadata(EntryMode.FILE, content_length=None if opts.append else self._size)
+        finally:
+            spool.close()
+
+    def abort(self) -> None:
+        self._spool.close()
