@@ -144,10 +144,16 @@ def coerce_config(scheme: str, config_class: Any, values: Mapping[str, Any]) -> 
     return out
 
 
+_SECRET_WORDS = ("secret", "password", "token", "key", "credential")
+
+
 def _coerce(scheme: str, key: str, annotation: str, value: Any) -> Any:
     def bad(expected: str) -> ConfigInvalid:
+        # Never echo what might be a credential: name its type instead.
+        secret = any(word in key.lower() for word in _SECRET_WORDS)
+        shown = type(value).__name__ if secret else repr(value)
         return ConfigInvalid(
-            f"config {key!r} of service {scheme!r} must be {expected}, got {value!r}",
+            f"config {key!r} of service {scheme!r} must be {expected}, got {shown}",
             service=scheme,
         )
 

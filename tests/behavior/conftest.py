@@ -42,6 +42,53 @@ def _fs(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
     return Operator("fs", root=str(root), **simulate)
 
 
+def _s3(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    server = request.getfixturevalue("moto_server")
+    bucket = request.getfixturevalue("s3_bucket")
+    return Operator("s3", **server.config(bucket), **simulate)
+
+
+def _s3_versioned(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    server = request.getfixturevalue("moto_server")
+    bucket = request.getfixturevalue("s3_versioned_bucket")
+    return Operator("s3", **server.config(bucket, enable_versioning=True), **simulate)
+
+
+def _fsspec_memory(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    # fsspec's memory store is process-wide: a fresh root per test starts empty.
+    root = f"/behavior-{uuid.uuid4().hex}"
+    return Operator("fsspec", protocol="memory", root=root, **simulate)
+
+
+def _fsspec_local(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    root = request.getfixturevalue("tmp_path")
+    return Operator("fsspec", protocol="file", root=str(root), **simulate)
+
+
+def _fsspec_s3(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    server = request.getfixturevalue("moto_server")
+    bucket = request.getfixturevalue("s3_bucket")
+    return Operator(
+        "fsspec",
+        protocol="s3",
+        root=bucket,
+        key=server.access_key_id,
+        secret=server.secret_access_key,
+        client_kwargs={"endpoint_url": server.endpoint, "region_name": server.region},
+        skip_instance_cache=True,  # s3fs caches listings per instance: one per test
+        **simulate,
+    )
+
+
+def _opendal_memory(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    return Operator("opendal", scheme="memory", **simulate)
+
+
+def _opendal_fs(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    root = request.getfixturevalue("tmp_path")
+    return Operator("opendal", scheme="fs", root=str(root), **simulate)
+
+
 #: Every service the suite can run against, by scheme.
 #:
 #: To add one, write ``def _scheme(request, simulate) -> Operator`` that returns an empty
@@ -52,6 +99,13 @@ def _fs(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
 SERVICES: dict[str, ServiceFactory] = {
     "memory": _memory,
     "fs": _fs,
+    "s3": _s3,
+    "s3-versioned": _s3_versioned,
+    "fsspec-memory": _fsspec_memory,
+    "fsspec-local": _fsspec_local,
+    "fsspec-s3": _fsspec_s3,
+    "opendal-memory": _opendal_memory,
+    "opendal-fs": _opendal_fs,
 }
 
 _SIMULATE: dict[str, dict[str, Any]] = {"sim": {}, "nosim": {"simulate": None}}
