@@ -9,6 +9,7 @@ The HTTP file server (``http_server``) runs in a thread of the test process inst
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import http.server
 import mimetypes
@@ -96,35 +97,34 @@ class MotoServer:
         urllib.request.urlopen(request, timeout=10).read()
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """A moto S3 server in its own process on a loopback port, for this test session."""
+@contextlib.contextmanager
+def moto_process(**env: str) -> Iterator[str]:
+    """Run a moto server in its own process on a free loopback port; yield its endpoint."""
     port = free_port()
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=MOTO_KEY, AWS_SECRET_ACCESS_KEY=MOTO_SECRET)
+    command = "from moto.server import main; main()"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from moto.server import main; main()",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
+        [sys.executable, "-c", command, "-H", "127.0.0.1", "-p", str(port)],
+        env=dict(os.environ, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{endpoint}/moto-api/data.json")
-        yield MotoServer(endpoint)
+        yield endpoint
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """A moto S3 server in its own process on a loopback port, for this test session."""
+    with moto_process(AWS_ACCESS_KEY_ID=MOTO_KEY, AWS_SECRET_ACCESS_KEY=MOTO_SECRET) as endpoint:
+        yield MotoServer(endpoint)
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -24,7 +22,7 @@ import pytest
 import opendal_lab as od
 from opendal_lab.services.s3 import S3Config
 from opendal_lab.services.s3.core import S3Core
-from tests.servers import MotoServer, free_port, wait_for
+from tests.servers import MotoServer, free_port, moto_process
 
 MIB = 1024 * 1024
 
@@ -467,25 +465,7 @@ def auth_server() -> Iterator[tuple[str, str, str]]:
     The first three requests go unchecked: they create an IAM user with an allow-all
     policy and its access key. From then on moto refuses unknown keys and bad signatures.
     """
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from moto.server import main; main()",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{endpoint}/moto-api/data.json")
+    with moto_process(INITIAL_NO_AUTH_ACTION_COUNT="3") as endpoint:
         import botocore.session
 
         iam = botocore.session.get_session().create_client(
@@ -504,9 +484,6 @@ def auth_server() -> Iterator[tuple[str, str, str]]:
         )
         key = iam.create_access_key(UserName="lab")["AccessKey"]
         yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_wrong_credentials_are_permission_denied(auth_server: tuple[str, str, str]) -> None:

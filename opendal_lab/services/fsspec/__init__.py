@@ -27,13 +27,12 @@ Writes return the length given, not a fresh ``info`` (one less round trip).
 
 from opendal_lab.services.fsspec.backend import SCHEME, FsspecConfig, FsspecService
 from opendal_lab.services.fsspec.capability import derive_capability
-from opendal_lab.services.fsspec.core import SpoolWriter, map_error
+from opendal_lab.services.fsspec.core import map_error
 
 __all__ = [
     "SCHEME",
     "FsspecConfig",
     "FsspecService",
-    "SpoolWriter",
     "derive_capability",
     "map_error",
 ]

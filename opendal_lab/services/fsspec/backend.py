@@ -8,7 +8,7 @@ import errno
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from opendal_lab.core.access import Service
 from opendal_lab.core.errors import (
@@ -32,11 +32,11 @@ from opendal_lab.core.options import (
 )
 from opendal_lab.core.path import ROOT, parent
 from opendal_lab.core.registry import coerce_config
+from opendal_lab.core.spool import SpoolWriter
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata, PresignedRequest
 from opendal_lab.services.fsspec.capability import derive_capability
 from opendal_lab.services.fsspec.core import (
     SCHEME,
-    SpoolWriter,
     filesystem,
     metadata,
     raise_mapped,
@@ -213,7 +213,9 @@ class FsspecService(Service):
         else:
             self._fs.pipe_file(fspath, data)
 
-    def stream(self, path: str, source: Any, opts: WriteOptions) -> None:
+    def write_spooled(
+        self, path: str, source: IO[bytes], size: int, opts: WriteOptions
+    ) -> Metadata:
         """Copy a spooled file to ``path`` through ``fs.open`` (for writers past the spool)."""
         fspath = self._target(path)
         mode = "ab" if opts.append else "xb" if opts.if_not_exists else "wb"
@@ -224,6 +226,7 @@ class FsspecService(Service):
                 shutil.copyfileobj(source, f, _CHUNK)
 
         self._retry_with_parents(path, copy, "write", opts)
+        return Metadata(EntryMode.FILE, content_length=None if opts.append else size)
 
     def _retry_with_parents(
         self, path: str, put: Any, operation: str, opts: WriteOptions | None = None

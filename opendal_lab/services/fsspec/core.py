@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import errno
 import inspect
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 from opendal_lab.core.errors import (
     AlreadyExists,
@@ -24,18 +23,11 @@ from opendal_lab.core.errors import (
     Unexpected,
     Unsupported,
 )
-from opendal_lab.core.options import WriteOptions
 from opendal_lab.core.types import EntryMode, Metadata
 
-__all__ = ["SCHEME", "SpoolWriter", "filesystem", "map_error", "metadata", "raise_mapped"]
+__all__ = ["SCHEME", "filesystem", "map_error", "metadata", "raise_mapped"]
 
 SCHEME = "fsspec"
-_SPOOL = 8 * 1024 * 1024  # a writer keeps this much in memory before spilling to disk
-
-
-class _Target(Protocol):
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata: ...
-    def stream(self, path: str, source: Any, opts: WriteOptions) -> None: ...
 
 
 _BY_TYPE: tuple[tuple[type[BaseException], type[Error]], ...] = (
@@ -170,32 +162,3 @@ def _modified(info: Mapping[str, Any]) -> datetime | None:
             except ValueError:
                 continue
     return None
-
-
-class SpoolWriter:
-    """Gathers chunks in memory (then a temporary file) and writes them at ``close``."""
-
-    def __init__(self, service: _Target, path: str, opts: WriteOptions) -> None:
-        self._service = service
-        self._path = path
-        self._opts = opts
-        # Closed by close() or abort(), whichever the caller ends with.
-        self._spool: Any = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
-        self._size = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._size += self._spool.write(data)
-
-    def close(self) -> Metadata:
-        spool, path, opts = self._spool, self._path, self._opts
-        try:
-            if self._size <= _SPOOL:
-                spool.seek(0)
-                return self._service.write(path, spool.read(), opts)
-            self._service.stream(path, spool, opts)
-            return Metadata(EntryMode.FILE, content_length=None if opts.append else self._size)
-        finally:
-            spool.close()
-
-    def abort(self) -> None:
-        self._spool.close()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from opendal_lab.core.access import Service
@@ -29,6 +28,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT
+from opendal_lab.core.spool import SpoolWriter
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata, PresignedRequest
 from opendal_lab.services.opendal.core import (
     SCHEME,
@@ -42,7 +42,6 @@ from opendal_lab.services.opendal.core import (
 
 __all__ = ["SCHEME", "OpendalService"]
 
-_SPOOL = 8 * 1024 * 1024  # a writer keeps this much in memory before spilling to disk
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -180,12 +179,14 @@ class OpendalService(Service):
         length = None if opts.append else len(data)
         return Metadata(EntryMode.FILE, content_length=length, last_modified=modified)
 
-    def writer(self, path: str, opts: WriteOptions) -> _SpoolWriter:
+    def writer(self, path: str, opts: WriteOptions) -> SpoolWriter:
         if path.endswith("/"):
             raise IsADirectory("cannot write to a directory path", service=SCHEME, path=path)
-        return _SpoolWriter(self, path, opts)
+        return SpoolWriter(self, path, opts)
 
-    def _stream(self, path: str, source: Any, size: int, opts: WriteOptions) -> Metadata:
+    def write_spooled(
+        self, path: str, source: IO[bytes], size: int, opts: WriteOptions
+    ) -> Metadata:
         def copy() -> None:
             source.seek(0)
             with self._op.open(path, "wb", **self._write_kw(opts)) as f:
@@ -300,30 +301,3 @@ def _read_kw(opts: StatOptions | ReadOptions) -> dict[str, Any]:
         cache_control=opts.override_cache_control,
         content_disposition=opts.override_content_disposition,
     )
-
-
-class _SpoolWriter:
-    """Gathers chunks in memory (then a temporary file) and writes them at ``close``."""
-
-    def __init__(self, service: OpendalService, path: str, opts: WriteOptions) -> None:
-        self._service = service
-        self._path = path
-        self._opts = opts
-        # Closed by close() or abort(), whichever the caller ends with.
-        self._spool: Any = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
-        self._size = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._size += self._spool.write(data)
-
-    def close(self) -> Metadata:
-        try:
-            if self._size <= _SPOOL:
-                self._spool.seek(0)
-                return self._service.write(self._path, self._spool.read(), self._opts)
-            return self._service._stream(self._path, self._spool, self._size, self._opts)
-        finally:
-            self._spool.close()
-
-    def abort(self) -> None:
-        self._spool.close()
