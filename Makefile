@@ -38,8 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 
+## Print the benchmark tables (per-call cost of the core; s3 against s3fs and botocore on moto).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_s3.py
 
 clean:
 	rm -rf $(VENV)
