@@ -484,11 +484,14 @@ class Operator:
 
     # -- health --------------------------------------------------------------------------
     def check(self) -> None:
-        """Raise if the service cannot be reached (lists the root, or stats it)."""
-        if self.capability().list:
-            next(iter(self._access.list(paths.ROOT, DEFAULT_LIST)), None)
-        else:
+        """Raise if the service cannot be reached: stats the root and lists it (both where
+        supported, since either may be answered without asking the server: s3 knows its
+        root is a dir, ImmutableIndexLayer lists from its index)."""
+        cap = self.capability()
+        if cap.stat:
             self._access.stat(paths.ROOT, DEFAULT_STAT)
+        if cap.list:
+            next(iter(self._access.list(paths.ROOT, DEFAULT_LIST)), None)
 
     # -- helpers -------------------------------------------------------------------------
     def _is_dir(self, operation: str, p: str) -> IsADirectory:

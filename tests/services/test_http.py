@@ -427,3 +427,17 @@ def test_http_dates() -> None:
     )
     assert _http_date("not a date") is None
     assert _http_date(None) is None
+
+
+def test_check_reaches_the_server_even_behind_an_index() -> None:
+    # ImmutableIndexLayer answers list from memory; check() must still ask the server.
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    op = Operator("http", endpoint=endpoint).layer(ImmutableIndexLayer(["a.txt"]))
+    with pytest.raises(Unexpected) as info:
+        op.check()
+    assert info.value.operation == "stat"
+    assert info.value.is_temporary
+
+
+def test_check_passes_on_a_live_server(http_server: HttpServer) -> None:
+    Operator("http", endpoint=http_server.url).layer(ImmutableIndexLayer(["a.txt"])).check()
