@@ -1,0 +1,465 @@
+"""The operator seen as an fsspec filesystem: pandas, pyarrow, dask and polars read through it.
+
+Build one from an operator or from a scheme plus its config::
+
+    fs = OpendalFileSystem(operator=Operator("memory", name="lab"))
+    fs = fsspec.filesystem("opendal", scheme="s3", bucket="b", endpoint="http://...")
+
+URLs name the service in the protocol, ``opendal+<scheme>://``, and what the service needs to be
+found in the part before the first ``/``:
+
+- ``opendal+memory://<name>/<key>``: the memory store ``name``;
+- ``opendal+fs:///abs/dir/file``: the local file system, rooted at ``/``;
+- ``opendal+s3://<bucket>/<key>``: an S3 bucket (endpoint, region, credentials as options);
+- ``opendal://<key>``: any service, given as ``scheme=`` plus config in ``storage_options``.
+
+So ``pd.read_parquet("opendal+s3://b/x.parquet", storage_options={"endpoint": ...})`` works with
+one string. The protocols are registered with fsspec through the ``fsspec.specs`` entry points and
+again when this module is imported.
+
+On object stores (s3 and its kin, ``OBJECT_STORES``) a directory exists only while objects lie
+below it, as with s3fs: ``mkdir`` and ``makedirs`` write no marker there (``Operator.create_dir``
+still does, for those who want one).
+
+Paths given to and returned by the filesystem are keys relative to the operator's root, without
+leading or trailing ``/``. A prefix with objects below is a directory; ``info`` of a directory
+asks the operator for ``stat("d/")``, which costs at most a one-entry listing.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import fsspec  # type: ignore[import-untyped]
+from fsspec.spec import (  # type: ignore[import-untyped]
+    AbstractBufferedFile,
+    AbstractFileSystem,
+)
+from fsspec.utils import stringify_path, tokenize  # type: ignore[import-untyped]
+
+from opendal_lab.core.errors import ConditionNotMatch, NotFound
+from opendal_lab.core.operator import Operator
+from opendal_lab.core.types import Entry, Metadata
+
+__all__ = ["OpendalFile", "OpendalFileSystem"]
+
+PROTOCOLS = ("opendal", "opendal+memory", "opendal+fs", "opendal+s3")
+# Keyword arguments that belong to AbstractFileSystem, not to the operator's config.
+_FSSPEC_KWARGS = ("use_listings_cache", "listings_expiry_time", "max_paths", "asynchronous", "loop")
+_MAX_WORKERS = 16
+# Object stores: a directory exists only while objects lie below it, as in s3fs.
+OBJECT_STORES = frozenset({"s3", "gcs", "azblob", "oss", "cos", "obs", "b2", "r2"})
+_MAGIC = re.compile(r"[*?\[]")
+
+
+class _Meta(type(AbstractFileSystem)):  # type: ignore[misc]
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        # fsspec keys its instance cache on str() of the arguments; two operators with the same
+        # repr would share an instance, so an instance built from an operator is never cached.
+        if kwargs.get("operator") is not None or args:
+            kwargs.setdefault("skip_instance_cache", True)
+        return super().__call__(*args, **kwargs)
+
+
+class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[misc]
+    """An fsspec filesystem over an :class:`~opendal_lab.Operator`."""
+
+    protocol = PROTOCOLS
+    root_marker = ""
+
+    def __init__(
+        self, operator: Operator | None = None, *, scheme: str | None = None, **config: Any
+    ) -> None:
+        fs_kwargs = {k: config.pop(k) for k in _FSSPEC_KWARGS if k in config}
+        super().__init__(**fs_kwargs)
+        if operator is None:
+            if scheme is None:
+                raise ValueError("OpendalFileSystem needs operator= or scheme= (plus its config)")
+            operator = Operator(scheme, **config)
+        elif scheme is not None or config:
+            raise ValueError("give either operator= or scheme= plus config, not both")
+        self.operator = operator
+        self._config = config
+
+    # -- paths ---------------------------------------------------------------------------
+    @classmethod
+    def _strip_protocol(cls, path: Any) -> Any:
+        if isinstance(path, list):
+            return [cls._strip_protocol(p) for p in path]
+        path = stringify_path(path)
+        protocol, sep, rest = path.partition("://")
+        if sep and protocol in PROTOCOLS:
+            path = rest.partition("/")[2] if protocol in ("opendal+memory", "opendal+s3") else rest
+        return path.strip("/")
+
+    @staticmethod
+    def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
+        protocol, sep, rest = stringify_path(path).partition("://")
+        if not sep or not protocol.startswith("opendal+"):
+            return {}
+        scheme = protocol.removeprefix("opendal+")
+        netloc = rest.partition("/")[0]
+        if scheme == "memory":
+            return {"scheme": scheme, "name": netloc} if netloc else {"scheme": scheme}
+        if scheme == "s3":
+            return {"scheme": scheme, "bucket": netloc}
+        if scheme == "fs":
+            return {"scheme": scheme, "root": "/"}
+        return {"scheme": scheme}
+
+    def unstrip_protocol(self, name: str) -> str:
+        key = self._strip_protocol(name)
+        scheme = self.operator.scheme
+        if scheme == "memory" and "name" in self._config:
+            return f"opendal+memory://{self._config['name']}/{key}"
+        if scheme == "s3" and "bucket" in self._config and not self._config.get("root"):
+            return f"opendal+s3://{self._config['bucket']}/{key}"
+        if scheme == "fs" and self._config.get("root") == "/":
+            return f"opendal+fs:///{key}"
+        return f"opendal://{key}"
+
+    # -- metadata ------------------------------------------------------------------------
+    def _file_info(self, name: str, meta: Metadata) -> dict[str, Any]:
+        if meta.is_dir:
+            return {"name": name, "size": 0, "type": "directory"}
+        info: dict[str, Any] = {"name": name, "size": meta.content_length, "type": "file"}
+        if meta.content_length is None:
+            info["size"] = self.operator.stat(name).content_length or 0
+        if meta.last_modified is not None:
+            info["mtime"] = meta.last_modified
+        for key in ("etag", "content_type", "version"):
+            value = getattr(meta, key)
+            if value is not None:
+                info[key] = value
+        return info
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        path = self._strip_protocol(path)
+        if not path:
+            return {"name": "", "size": 0, "type": "directory"}
+        try:
+            meta = self.operator.stat(path)
+        except (NotFound, IsADirectoryError):
+            pass
+        else:
+            if not meta.is_dir:
+                return self._file_info(path, meta)
+        self.operator.stat(path + "/")  # NotFound is a FileNotFoundError
+        return {"name": path, "size": 0, "type": "directory"}
+
+    def exists(self, path: str, **kwargs: Any) -> bool:
+        path = self._strip_protocol(path)
+        return not path or self.operator.exists(path) or self.operator.exists(path + "/")
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        path = self._strip_protocol(path)
+        prefix = path + "/" if path else "/"
+        out = [
+            self._entry_info(e) for e in self.operator.list(prefix) if e.path.rstrip("/") != path
+        ]
+        if not out:
+            info = self.info(path)  # a file lists as itself; a missing path raises
+            out = [info] if info["type"] == "file" else []
+        return out if detail else [o["name"] for o in out]
+
+    def _entry_info(self, entry: Entry) -> dict[str, Any]:
+        return self._file_info(entry.path.rstrip("/"), entry.metadata)
+
+    def find(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        withdirs: bool = False,
+        detail: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if maxdepth is not None:
+            return super().find(path, maxdepth, withdirs, detail, **kwargs)
+        path = self._strip_protocol(path)
+        out: dict[str, dict[str, Any]] = {}
+        for entry in self.operator.list(path + "/" if path else "/", recursive=True):
+            name = entry.path.rstrip("/")
+            if entry.is_dir:
+                if withdirs and name != path:
+                    out[name] = {"name": name, "size": 0, "type": "directory"}
+                continue
+            out[name] = self._entry_info(entry)
+            if withdirs:  # services without directories list only objects: add their parents
+                parent = name.rpartition("/")[0]
+                while parent and parent != path and parent not in out:
+                    out[parent] = {"name": parent, "size": 0, "type": "directory"}
+                    parent = parent.rpartition("/")[0]
+        if withdirs and path and out:
+            out[path] = {"name": path, "size": 0, "type": "directory"}
+        if not out and path:
+            try:
+                info = self.info(path)
+            except FileNotFoundError:
+                info = {}
+            if info.get("type") == "file" or (withdirs and info):
+                out[path] = info
+        names = sorted(out)
+        return {n: out[n] for n in names} if detail else names
+
+    def modified(self, path: str) -> Any:
+        info = self.info(path)
+        if "mtime" not in info:
+            raise NotImplementedError(f"the service gives no modification time for {path!r}")
+        return info["mtime"]
+
+    def created(self, path: str) -> Any:
+        raise NotImplementedError("OpenDAL metadata has no creation time")
+
+    def checksum(self, path: str) -> int:
+        """A number that changes when the object does, the same in every process."""
+        info = self.info(path)
+        if info.get("etag"):
+            return int(tokenize(info["name"], info["etag"], info.get("version")), 16)
+        return int(tokenize(info), 16)
+
+    def invalidate_cache(self, path: str | None = None) -> None:
+        pass  # listings are never cached: the operator is asked every time
+
+    # -- reading -------------------------------------------------------------------------
+    def cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+    ) -> bytes:
+        path = self._strip_protocol(path)
+        if start is None and end is None:
+            return self.operator.read(path)
+        size = self.info(path)["size"]
+        return self._read_range(path, size, start, end)
+
+    def _read_range(self, path: str, size: int, start: int | None, end: int | None) -> bytes:
+        # Clamp as fsspec does for a file object: negative values count from the end.
+        start = 0 if start is None else max(0, size + start) if start < 0 else min(start, size)
+        end = size if end is None else max(0, size + end) if end < 0 else min(end, size)
+        if end <= start:
+            return b""
+        return self.operator.read(path, offset=start, size=end - start)
+
+    def cat_ranges(
+        self,
+        paths: list[str],
+        starts: int | list[int | None] | None,
+        ends: int | list[int | None] | None,
+        max_gap: int | None = None,
+        on_error: str = "return",
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Fetch the ranges concurrently, each once, on a thread pool."""
+        if not isinstance(starts, list):
+            starts = [starts] * len(paths)
+        if not isinstance(ends, list):
+            ends = [ends] * len(paths)
+        if len(starts) != len(paths) or len(ends) != len(paths):
+            raise ValueError("cat_ranges: paths, starts and ends must have the same length")
+        stripped = [self._strip_protocol(p) for p in paths]
+        sizes: dict[str, Any] = {}
+
+        def size_of(p: str) -> int:
+            if p not in sizes:
+                sizes[p] = self.info(p)["size"]
+            return int(sizes[p])
+
+        def one(args: tuple[str, int | None, int | None]) -> Any:
+            p, s, e = args
+            try:
+                return self._read_range(p, size_of(p), s, e)
+            except Exception as err:
+                if on_error == "return":
+                    return err
+                raise
+
+        with ThreadPoolExecutor(min(_MAX_WORKERS, max(1, len(paths)))) as pool:
+            return list(pool.map(one, zip(stripped, starts, ends, strict=False)))
+
+    def _open(
+        self,
+        path: str,
+        mode: str = "rb",
+        block_size: Any = None,
+        autocommit: bool = True,
+        cache_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> OpendalFile:
+        if not autocommit:
+            raise NotImplementedError("OpendalFileSystem writes commit when the file closes")
+        return OpendalFile(
+            self,
+            self._strip_protocol(path),
+            mode,
+            block_size="default" if block_size is None else block_size,
+            cache_options=cache_options,
+            **kwargs,
+        )
+
+    # -- writing -------------------------------------------------------------------------
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
+        path = self._strip_protocol(path)
+        if mode == "create":
+            if self.operator.capability().write_with_if_not_exists:
+                try:
+                    self.operator.write(path, value, if_not_exists=True, **kwargs)
+                except ConditionNotMatch as err:
+                    raise FileExistsError(errno.EEXIST, "file exists", path) from err
+                return
+            if self.exists(path):
+                raise FileExistsError(errno.EEXIST, "file exists", path)
+        elif mode != "overwrite":
+            raise ValueError(f"pipe_file: mode must be 'overwrite' or 'create', got {mode!r}")
+        self.operator.write(path, value, **kwargs)
+
+    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        path1, path2 = self._strip_protocol(path1), self._strip_protocol(path2)
+        try:
+            self.operator.copy(path1, path2)
+        except (FileNotFoundError, IsADirectoryError):
+            if not self.isdir(path1):
+                raise
+            self.makedirs(path2, exist_ok=True)
+
+    def mv(
+        self,
+        path1: Any,
+        path2: Any,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if (
+            isinstance(path1, str)
+            and isinstance(path2, str)
+            and not recursive
+            and not path2.endswith("/")
+            and self.operator.capability().rename
+        ):
+            p1, p2 = self._strip_protocol(path1), self._strip_protocol(path2)
+            if p1 != p2 and not self.isdir(p2):
+                try:
+                    self.operator.rename(p1, p2)
+                    return
+                except (FileNotFoundError, IsADirectoryError):
+                    pass  # a directory or a glob: fsspec's copy and delete handle those
+        super().mv(path1, path2, recursive=recursive, maxdepth=maxdepth, **kwargs)
+
+    def rm_file(self, path: str) -> None:
+        self.operator.delete(self._strip_protocol(path))
+
+    def _rm(self, path: str) -> None:
+        self.rm_file(path)
+
+    def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
+        if (
+            isinstance(path, str)
+            and recursive
+            and maxdepth is None
+            and not _MAGIC.search(path)
+            and self.operator.capability().delete_with_recursive
+        ):
+            p = self._strip_protocol(path)
+            if p:
+                info = self.info(p)  # FileNotFoundError for a missing path, as fsspec does
+                self.operator.delete(p + "/" if info["type"] == "directory" else p, recursive=True)
+                return
+        found = self.expand_path(path, recursive=recursive, maxdepth=maxdepth)
+        dirs: list[str] = []
+        files: list[str] = []
+        for p in found:
+            (dirs if self.isdir(p) else files).append(p)
+        if files:
+            self.operator.delete_many(files)
+        for d in sorted(dirs, key=len, reverse=True):
+            if d:
+                self.operator.delete(d + "/")
+
+    def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
+        path = self._strip_protocol(path)
+        if self.exists(path):
+            raise FileExistsError(errno.EEXIST, "file exists", path)
+        parent = self._parent(path)
+        if not create_parents and parent and not self.isdir(parent):
+            raise FileNotFoundError(errno.ENOENT, "parent directory does not exist", parent)
+        if self.operator.scheme not in OBJECT_STORES:
+            self.operator.create_dir(path + "/")
+
+    def makedirs(self, path: str, exist_ok: bool = False) -> None:
+        path = self._strip_protocol(path)
+        if not path:
+            return
+        if self.isfile(path) or (not exist_ok and self.isdir(path)):
+            raise FileExistsError(errno.EEXIST, "file exists", path)
+        if self.operator.scheme not in OBJECT_STORES:
+            self.operator.create_dir(path + "/")
+
+    def rmdir(self, path: str) -> None:
+        path = self._strip_protocol(path)
+        if not self.isdir(path):
+            raise FileNotFoundError(errno.ENOENT, "no such directory", path)
+        if self.ls(path, detail=False):
+            raise OSError(errno.ENOTEMPTY, "directory not empty", path)
+        self.operator.delete(path + "/")
+
+
+class OpendalFile(AbstractBufferedFile):  # type: ignore[misc]
+    """A file object: ranged reads through the operator, writes streamed to its writer."""
+
+    fs: OpendalFileSystem
+
+    def __init__(self, fs: OpendalFileSystem, path: str, mode: str = "rb", **kwargs: Any):
+        self._write_options: dict[str, Any] = {}
+        if mode == "xb":
+            if fs.exists(path):
+                raise FileExistsError(errno.EEXIST, "file exists", path)
+            if fs.operator.capability().write_with_if_not_exists:
+                self._write_options["if_not_exists"] = True
+            mode = "wb"
+        elif mode == "ab":
+            if not fs.operator.capability().write_can_append:
+                raise NotImplementedError(f"{fs.operator.scheme} cannot append")
+            self._write_options["append"] = True
+        self._writer: io.IOBase | None = None
+        super().__init__(fs, path, mode, **kwargs)
+        if mode == "ab":
+            self.loc = 0  # the writer appends; the position counts what this file wrote
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        return self.fs._read_range(self.path, self.size, start, end)
+
+    def _initiate_upload(self) -> None:
+        self._writer = self.fs.operator.open(self.path, "wb", **self._write_options)
+
+    def _upload_chunk(self, final: bool = False) -> bool:
+        assert self._writer is not None
+        self._writer.write(self.buffer.getbuffer())
+        if final:
+            try:
+                self._writer.close()
+            except ConditionNotMatch as err:
+                raise FileExistsError(errno.EEXIST, "file exists", self.path) from err
+        return True
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()  # type: ignore[attr-defined]
+            self._writer = None
+        self.closed = True
+
+    def __exit__(self, exc_type: Any, *args: Any) -> None:
+        # A write that failed leaves nothing behind instead of a partial object.
+        if exc_type is not None and self.writable() and not self.closed:
+            self.discard()
+            return
+        self.close()
+
+
+def _register() -> None:
+    for protocol in PROTOCOLS:
+        fsspec.register_implementation(protocol, OpendalFileSystem, clobber=True)
+
+
+_register()
