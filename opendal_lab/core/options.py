@@ -125,6 +125,16 @@ class ReadOptions(_Options):
     def is_whole(self) -> bool:
         return self.offset == 0 and self.size is None and self.suffix is None
 
+    def as_stat(self) -> StatOptions:
+        """The stat that checks the same object: version and conditions, no range."""
+        return StatOptions(
+            version=self.version,
+            if_match=self.if_match,
+            if_none_match=self.if_none_match,
+            if_modified_since=self.if_modified_since,
+            if_unmodified_since=self.if_unmodified_since,
+        )
+
 
 @dataclass(slots=True)
 class WriteOptions(_Options):

@@ -249,7 +249,7 @@ class _SimulateAccess(LayeredAccess):
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if opts.suffix is not None and self._act["read_with_suffix"]:
             self.layer.count("read_with_suffix")
-            length = self.inner.stat(path, _stat_like(opts)).content_length or 0
+            length = self.inner.stat(path, opts.as_stat()).content_length or 0
             ranged = dataclasses.replace(opts, suffix=None, offset=max(0, length - opts.suffix))
             return self.inner.read(path, ranged)
         return self.inner.read(path, opts)
@@ -286,9 +286,3 @@ class _SimulateAccess(LayeredAccess):
         if not any(o.recursive for _, o in items):
             return self.inner.delete_many(items)
         return delete_each(self.delete, items)
-
-
-def _stat_like(opts: ReadOptions) -> StatOptions:
-    return StatOptions(
-        version=opts.version, if_match=opts.if_match, if_none_match=opts.if_none_match
-    )

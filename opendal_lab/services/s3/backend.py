@@ -153,7 +153,7 @@ class S3Service(Service):
             params["Range"] = f"bytes=-{suffix}"
         elif size == 0:
             # No HTTP range is empty: check the object and the offset with a HEAD.
-            length = self.stat(path, _stat_like(opts)).content_length or 0
+            length = self.stat(path, opts.as_stat()).content_length or 0
             if offset and offset >= length:
                 raise RangeNotSatisfied(
                     f"offset {offset} is past the end ({length} bytes)", service=SCHEME, path=path
@@ -300,16 +300,6 @@ def _read_params(opts: StatOptions | ReadOptions) -> dict[str, Any]:
     if opts.if_unmodified_since is not None:
         params["IfUnmodifiedSince"] = opts.if_unmodified_since
     return params
-
-
-def _stat_like(opts: ReadOptions) -> StatOptions:
-    return StatOptions(
-        version=opts.version,
-        if_match=opts.if_match,
-        if_none_match=opts.if_none_match,
-        if_modified_since=opts.if_modified_since,
-        if_unmodified_since=opts.if_unmodified_since,
-    )
 
 
 def _verify(out: dict[str, Any], opts: StatOptions | ReadOptions, path: str) -> None:
