@@ -56,6 +56,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "correctness_check": "opendal_lab.layers.correctness_check:CorrectnessCheckLayer",
     "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
     "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
+    "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",
 }
 
 _registered_services: dict[str, Any] = {}

@@ -184,6 +184,7 @@ class _SimulateAccess(LayeredAccess):
         native = inner.info().capability
         self._native = native
         self._act = layer.active(native)
+        self._off_stat_dir = needed_switches(native)["stat_dir"] and not self._act["stat_dir"]
         self._recursive_native = native.list_with_recursive
         self._delete_batch = native.delete_max_size or _DELETE_BATCH
 
@@ -244,6 +245,17 @@ class _SimulateAccess(LayeredAccess):
                 service=self._info.scheme,
                 path=path,
             )
+        if path[-1] == "/" and self._off_stat_dir:
+            try:
+                return self.inner.stat(path, opts)
+            except NotFound as err:
+                # Object stores have no directories of their own: say which switch answers.
+                err.with_context(
+                    "hint",
+                    "a directory here exists only through the objects below it; "
+                    "SimulateLayer's 'stat_dir' switch (turned off) would list it",
+                )
+                raise
         return self.inner.stat(path, opts)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:

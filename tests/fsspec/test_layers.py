@@ -1,0 +1,74 @@
+"""Layers show through the fsspec face: a switched-off simulation fails the matching call."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opendal_lab import Operator
+from opendal_lab.fsspec import OpendalFileSystem
+from opendal_lab.layers import SimulateLayer
+
+
+def filesystem(scheme: str, tmp_path: Path, **switches: bool) -> OpendalFileSystem:
+    config: dict[str, Any] = (
+        {"root": str(tmp_path)} if scheme == "fs" else {"name": f"layers-{uuid.uuid4().hex}"}
+    )
+    op = Operator(scheme, **config).with_simulate(SimulateLayer(**switches))
+    fs = OpendalFileSystem(operator=op)
+    fs.pipe({"d/e/f.txt": b"hello", "d/g.txt": b"world"})
+    return fs
+
+
+# (service, switch turned off, the fsspec call, the capability field named, its argument)
+CASES: list[tuple[str, str, Callable[[OpendalFileSystem], Any], str]] = [
+    ("fs", "list_recursive", lambda fs: fs.find("d"), "list_with_recursive"),
+    ("fs", "list_recursive", lambda fs: fs.du("d"), "list_with_recursive"),
+    ("memory", "create_dir", lambda fs: fs.makedirs("new/dir"), "create_dir"),
+    ("memory", "create_dir", lambda fs: fs.mkdir("new"), "create_dir"),
+]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "switch", "call", "field"),
+    CASES,
+    ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CASES)],
+)
+def test_switched_off_simulation_fails_clearly(
+    tmp_path: Path, scheme: str, switch: str, call: Callable[[OpendalFileSystem], Any], field: str
+) -> None:
+    fs = filesystem(scheme, tmp_path)
+    call(fs)  # with the switch on, the call works
+
+    fs = filesystem(scheme, tmp_path / "off", **{switch: False})
+    with pytest.raises(NotImplementedError) as info:
+        call(fs)
+    message = str(info.value)
+    assert f"capability {field} is false" in message
+    assert f"SimulateLayer's {switch!r} switch can simulate it" in message
+    assert f"service {scheme!r}" in message
+
+
+def test_switched_off_stat_dir_says_which_switch(tmp_path: Path) -> None:
+    fs = filesystem("memory", tmp_path)
+    assert fs.info("d/e")["type"] == "directory"
+    assert fs.isdir("d")
+
+    fs = filesystem("memory", tmp_path, stat_dir=False)
+    assert not fs.isdir("d")  # fsspec's own answer: False, not an exception
+    with pytest.raises(FileNotFoundError) as info:
+        fs.info("d/e")
+    assert "'stat_dir' switch (turned off)" in str(info.value)
+    assert info.value.path == "d/e/"  # type: ignore[attr-defined]
+
+
+def test_switched_off_delete_recursive_leaves_everything(tmp_path: Path) -> None:
+    """fsspec's rm(recursive) falls back to deleting what it finds; nothing is half-deleted."""
+    fs = filesystem("memory", tmp_path, delete_recursive=False)
+    fs.rm("d", recursive=True)  # memory lists natively recursive: fsspec deletes file by file
+    assert not fs.exists("d/g.txt")
+    assert not fs.exists("d/e/f.txt")
