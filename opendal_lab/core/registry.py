@@ -57,6 +57,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
     "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
     "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",
+    "mime_guess": "opendal_lab.layers.mime_guess:MimeGuessLayer",
 }
 
 _registered_services: dict[str, Any] = {}
