@@ -12,16 +12,15 @@ print request headers, the session token among them) show ``***`` instead.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import weakref
 from dataclasses import dataclass, fields
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from opendal_lab.core.errors import ConfigInvalid
+from opendal_lab.core.secrets import guard_loggers, redact, register_secret
 
 __all__ = [
     "MIN_PART_SIZE",
@@ -115,54 +114,6 @@ class S3Config:
         return f"S3Config({', '.join(shown)})"
 
 
-# -- redaction ---------------------------------------------------------------------------
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """Mask ``value`` in every message ``redact`` sees from now on."""
-    if value and len(value) >= 4:
-        with _SECRETS_LOCK:
-            _SECRETS.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
-class _RedactFilter(logging.Filter):
-    """Rewrites a record whose text holds a secret (botocore logs request headers)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
-            text = record.getMessage()
-            clean = redact(text)
-            if clean != text:
-                record.msg, record.args = clean, None
-        return True
-
-
-_FILTER = _RedactFilter()
-_filtered: weakref.WeakSet[logging.Logger] = weakref.WeakSet()
-
-
-def _guard_logs() -> None:
-    """Put the redacting filter on every botocore/urllib3 logger (filters do not inherit)."""
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if (
-            isinstance(logger, logging.Logger)
-            and name.split(".", 1)[0] in ("botocore", "urllib3", "s3transfer")
-            and logger not in _filtered
-        ):
-            logger.addFilter(_FILTER)
-            _filtered.add(logger)
-
-
 # -- the client ------------------------------------------------------------------------
 _LOADER: Any = None
 _LOADER_LOCK = threading.Lock()
@@ -253,5 +204,5 @@ def build_client(config: S3Config) -> Any:
             register_secret(frozen.secret_key)
             register_secret(frozen.token)
     client = session.create_client("s3", **kwargs)
-    _guard_logs()
+    guard_loggers("botocore", "urllib3", "s3transfer")
     return client
