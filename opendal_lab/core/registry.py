@@ -58,6 +58,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
     "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",
     "mime_guess": "opendal_lab.layers.mime_guess:MimeGuessLayer",
+    "logging": "opendal_lab.layers.logging:LoggingLayer",
 }
 
 _registered_services: dict[str, Any] = {}

@@ -65,7 +65,7 @@ def test_custom_types_and_bad_arguments() -> None:
     op = memory().layer(MimeGuessLayer({".LAB": "application/x-lab"}))
     op.write("a.lab", b"x")
     assert op.stat("a.lab").content_type == "application/x-lab"
-    with pytest.raises(ConfigInvalid, match="must start with '.'"):
+    with pytest.raises(ConfigInvalid, match=r"must start with '\.'"):
         MimeGuessLayer({"csv": "text/csv"})
     with pytest.raises(TypeError, match="must be a mapping"):
         MimeGuessLayer(["csv"])  # type: ignore[arg-type]
