@@ -32,6 +32,7 @@ from opendal_lab.core.errors import (
     PermissionDenied,
     RangeNotSatisfied,
     RateLimited,
+    Timeout,
     Unexpected,
     Unsupported,
 )
@@ -45,10 +46,12 @@ from opendal_lab.core.registry import (
 from opendal_lab.core.types import Entry, EntryMode, Metadata, PresignedRequest
 from opendal_lab.layers import (
     CapabilityCheckLayer,
+    ChaosLayer,
     CompleteLayer,
     CorrectnessCheckLayer,
     ErrorContextLayer,
     ImmutableIndexLayer,
+    RetryLayer,
     SimulateLayer,
     SimulationNotNeeded,
 )
@@ -64,6 +67,7 @@ __all__ = [
     "Capability",
     "CapabilityChange",
     "CapabilityCheckLayer",
+    "ChaosLayer",
     "CompleteLayer",
     "ConditionNotMatch",
     "ConfigInvalid",
@@ -89,10 +93,12 @@ __all__ = [
     "PresignedRequest",
     "RangeNotSatisfied",
     "RateLimited",
+    "RetryLayer",
     "Service",
     "SimulateLayer",
     "SimulationNotNeeded",
     "StackLevel",
+    "Timeout",
     "Unexpected",
     "Unsupported",
     "Writer",

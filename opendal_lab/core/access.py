@@ -137,9 +137,11 @@ class BufferedWriter:
         self._chunks.append(bytes(data))
 
     def close(self) -> Metadata:
+        # The chunks are dropped only once stored, so a close that failed can be retried.
+        meta = self._access.write(self._path, b"".join(self._chunks), self._opts)
         self._done = True
-        data, self._chunks = b"".join(self._chunks), []
-        return self._access.write(self._path, data, self._opts)
+        self._chunks = []
+        return meta
 
     def abort(self) -> None:
         self._done = True
@@ -295,7 +297,8 @@ class Layer(Protocol):
     """Wraps an ``Access`` into another (whose ``info()`` may report an edited capability).
 
     Optional attributes read by ``Operator``: ``capability_effect`` and ``plain_passthrough``
-    (see ``BaseLayer``).
+    (see ``BaseLayer``), and ``probe(inner, name) -> Access``: a layer that has it is asked
+    to wrap every level beneath it too, innermost first (RecorderLayer times them).
     """
 
     @property

@@ -6,6 +6,7 @@ pandas and plain ``except FileNotFoundError`` work unchanged::
     Exception
     └── Error                               kind, status, operation, service, path, context
         ├── Unexpected          (OSError)   anything the service could not classify
+        │   └── Timeout         (TimeoutError)  a call outlived TimeoutLayer's budget
         ├── Unsupported         (NotImplementedError)
         ├── ConfigInvalid       (ValueError)   bad config, option or path
         ├── NotFound            (FileNotFoundError)
@@ -47,6 +48,7 @@ __all__ = [
     "PermissionDenied",
     "RangeNotSatisfied",
     "RateLimited",
+    "Timeout",
     "Unexpected",
     "Unsupported",
     "error_class",
@@ -181,6 +183,20 @@ def _rebuild(cls: type[Error], message: str, state: dict[str, Any]) -> Error:
 class Unexpected(Error, OSError):
     kind = ErrorKind.UNEXPECTED
     _errno = errno.EIO
+
+
+class Timeout(Unexpected, TimeoutError):
+    """A call that did not finish within its budget (TimeoutLayer); temporary by default.
+
+    Its kind stays ``Unexpected`` (OpenDAL has no timeout kind), so ``error_class`` and
+    kind-based handling are unchanged; ``except TimeoutError`` catches it too.
+    """
+
+    _errno = errno.ETIMEDOUT
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("status", ErrorStatus.TEMPORARY)
+        super().__init__(message, **kwargs)
 
 
 class Unsupported(Error, NotImplementedError):

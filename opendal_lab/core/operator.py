@@ -163,10 +163,18 @@ class Operator:
         self._user_layers: tuple[Layer, ...] = tuple(layers)
         info = service.info()
         levels: list[StackLevel] = [StackLevel(info.scheme, None, service, info.capability)]
+        # A layer with a ``probe`` hook (RecorderLayer) times every level beneath it.
+        all_layers = self._all_layers()
+        prober = next((lay for lay in reversed(all_layers) if hasattr(lay, "probe")), None)
+        probed = all_layers.index(prober) if prober is not None else 0
         access: Access = service
-        for layer in self._all_layers():
+        if prober is not None:
+            access = prober.probe(access, info.scheme)
+        for position, layer in enumerate(all_layers):
             access = layer.wrap(access)
             levels.append(StackLevel(layer.name, layer, access, access.info().capability))
+            if prober is not None and position < probed:
+                access = prober.probe(access, layer.name)
         self._access = access
         self._levels = tuple(levels)
         self._scheme = info.scheme
@@ -174,8 +182,10 @@ class Operator:
         # the layers that would do more than forward such a call (ErrorContext below them,
         # if there are any; otherwise this class adds the same context itself).
         fast: Access = service
-        acting = [layer for layer in self._all_layers() if not _passes(layer)]
-        if acting:
+        acting = [layer for layer in all_layers if not _passes(layer)]
+        if prober is not None:  # a recorder must see every level
+            fast, acting = access, []
+        elif acting:
             acting.insert(0, ErrorContextLayer())
         for layer in acting:
             fast = layer.wrap(fast)

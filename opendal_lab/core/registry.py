@@ -56,9 +56,17 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "correctness_check": "opendal_lab.layers.correctness_check:CorrectnessCheckLayer",
     "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
     "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
+    "chaos": "opendal_lab.layers.chaos:ChaosLayer",
+    "retry": "opendal_lab.layers.retry:RetryLayer",
     "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",
     "mime_guess": "opendal_lab.layers.mime_guess:MimeGuessLayer",
     "logging": "opendal_lab.layers.logging:LoggingLayer",
+    "timeout": "opendal_lab.layers.timeout:TimeoutLayer",
+    "concurrent_limit": "opendal_lab.layers.concurrent_limit:ConcurrentLimitLayer",
+    "throttle": "opendal_lab.layers.throttle:ThrottleLayer",
+    "metrics": "opendal_lab.layers.metrics:MetricsLayer",
+    "tracing": "opendal_lab.layers.tracing:TracingLayer",
+    "recorder": "opendal_lab.layers.recorder:RecorderLayer",
 }
 
 _registered_services: dict[str, Any] = {}

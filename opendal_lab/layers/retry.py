@@ -1,0 +1,345 @@
+"""RetryLayer: retries temporary errors with exponential backoff and jitter.
+
+Only an error whose status is ``temporary`` is retried (``RateLimited``, a dropped
+connection, a ChaosLayer failure); every other error passes through at once. After
+``max_times`` retries (``max_times + 1`` attempts) the last error is raised with its status
+set to ``persistent`` and ``attempts`` in its context, so ``str(err)`` says how hard it tried.
+
+The delay before retry ``n`` (1-based) is ``min_delay * factor ** (n - 1)``, capped at
+``max_delay``; with ``jitter`` it is drawn uniformly from the upper half of that,
+``[delay / 2, delay]``, so clients that failed together do not retry together. Defaults:
+3 retries, delays of 0.05, 0.1, 0.2 s (halved at most by jitter), capped at 2 s. Before
+each sleep ``notify(error, delay, attempt)`` is called, ``attempt`` being the number of
+attempts that failed so far; ``sleep`` is the function that waits (tests pass a stub).
+
+What is retried, per operation:
+
+- ``stat``, ``read``, ``write``, ``delete``, ``create_dir``, ``copy``, ``rename``,
+  ``presign``: the whole call.
+- ``read`` with ``size``: a short read (fewer bytes than asked, no error) resumes where it
+  stopped, reading only the remainder, and the parts are joined. A remainder that comes
+  back empty ``max_times + 1`` times in a row ends the resumption: the bytes gathered so far
+  are returned and the layer that checks sizes (CompleteLayer) or the caller judges them.
+- ``delete_many``: a failed batch is sent again; failures the batch reports as temporary
+  are sent again alone; the others are returned at once. Items still failing at the end are
+  returned marked persistent.
+- ``writer``: creating it, then each ``write(chunk)`` and ``close()`` on its own.
+  ``abort`` is not retried.
+- ``list``: creating the listing; an error midway resumes after the last entry yielded,
+  with ``start_after`` where the capability has ``list_with_start_after`` (listings come
+  in key order), else by listing again and skipping what was already yielded. No entry
+  is yielded twice or lost. Each entry yielded resets the count of attempts.
+
+The assumption that makes this safe: a call that failed with a temporary error had no
+effect. That holds for ChaosLayer (it fails before calling below) and for requests that
+never reached the server; a service that may fail *after* acting (an append that landed
+before the connection dropped) must not mark such an error temporary. A resumed read
+reads the object as it is now: pin ``version`` or ``if_match`` when it may change.
+
+Put it outermost, above what fails (a ChaosLayer, a timeout); ``op.layer(A).layer(B)``
+makes ``B`` the outer one::
+
+    op = Operator("memory", name="scratch")
+    op = op.layer(ChaosLayer(0.2, seed=1)).layer(RetryLayer(max_times=5))
+    op.write("a", b"data")  # one failure in five below; the retries get past it
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from opendal_lab.core.access import (
+    Access,
+    BaseLayer,
+    Failures,
+    LayeredAccess,
+    PresignOperation,
+    Writer,
+)
+from opendal_lab.core.errors import ConfigInvalid, Error
+from opendal_lab.core.options import (
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
+from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+
+__all__ = ["Notify", "RetryLayer"]
+
+T = TypeVar("T")
+#: ``notify(error, delay, attempt)``: called before each sleep.
+Notify = Callable[[Error, float, int], None]
+
+
+class _RetryAccess(LayeredAccess):
+    layer: RetryLayer
+
+    def __init__(self, inner: Access, layer: BaseLayer) -> None:
+        super().__init__(inner, layer)
+        self._max = self.layer.max_times
+
+    def _run(self, call: Callable[[], T]) -> T:
+        """``call()``, again after a backoff while it fails with a temporary error."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except Error as err:
+                if not err.is_temporary:
+                    raise
+                if attempt > self._max:
+                    err.set_persistent().with_context("attempts", attempt)
+                    raise
+                self.layer._backoff(err, attempt)
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        return self._run(partial(self.inner.stat, path, opts))
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        data = self._run(partial(self.inner.read, path, opts))
+        if opts.size is None or len(data) >= opts.size:
+            return data
+        return self._resume_read(path, opts, data)
+
+    def _resume_read(self, path: str, opts: ReadOptions, first: bytes) -> bytes:
+        size = opts.size
+        assert size is not None
+        parts, got, empty = [first], len(first), 0
+        while got < size:
+            rest = dataclasses.replace(opts, offset=opts.offset + got, size=size - got)
+            more = self._run(partial(self.inner.read, path, rest))
+            if not more:
+                empty += 1
+                if empty > self._max:
+                    break
+                continue
+            empty = 0
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        return self._run(partial(self.inner.write, path, data, opts))
+
+    def writer(self, path: str, opts: WriteOptions) -> Writer:
+        return _RetryWriter(self._run(partial(self.inner.writer, path, opts)), self)
+
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        # Created here, not in the generator: a permanent error still raises at list().
+        return self._listing(path, opts, self._run(partial(self.inner.list, path, opts)))
+
+    def _listing(self, path: str, opts: ListOptions, first: Iterator[Entry]) -> Iterator[Entry]:
+        # Versions share a path, so only plain listings can resume by key.
+        by_key = (
+            self._info.capability.list_with_start_after and not opts.versions and not opts.deleted
+        )
+        seen: set[tuple[str, str | None, bool]] = set()
+        it: Iterator[Entry] | None = iter(first)
+        last: str | None = None
+        resumed = False
+        failures = 0
+        try:
+            while True:
+                try:
+                    if it is None:
+                        resume = opts
+                        if by_key and last is not None:
+                            resume = dataclasses.replace(opts, start_after=last)
+                        it = iter(self.inner.list(path, resume))
+                        resumed = True
+                    entry = next(it)
+                except StopIteration:
+                    return
+                except Error as err:
+                    if not err.is_temporary:
+                        raise
+                    failures += 1
+                    if failures > self._max:
+                        err.set_persistent().with_context("attempts", failures)
+                        raise
+                    self.layer._backoff(err, failures)
+                    it = None
+                    continue
+                if by_key:
+                    # Guard against a service that ignores start_after: never yield twice.
+                    if resumed and last is not None and entry.path <= last:
+                        continue
+                    last = entry.path
+                else:
+                    key = (entry.path, entry.metadata.version, entry.metadata.is_deleted)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                failures = 0
+                yield entry
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        self._run(partial(self.inner.delete, path, opts))
+
+    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
+        pending = list(items)
+        final: Failures = []
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                failures = self.inner.delete_many(pending)
+            except Error as err:
+                if not err.is_temporary:
+                    raise
+                if attempt > self._max:
+                    err.set_persistent().with_context("attempts", attempt)
+                    raise
+                self.layer._backoff(err, attempt)
+                continue
+            again = [(p, e) for p, e in failures if e.is_temporary]
+            final += [(p, e) for p, e in failures if not e.is_temporary]
+            if not again:
+                return final
+            if attempt > self._max:
+                for _, failure in again:
+                    failure.set_persistent().with_context("attempts", attempt)
+                return final + again
+            # By path: deleting again an item that did go is harmless (missing is fine).
+            paths = {p for p, _ in again}
+            pending = [(p, o) for p, o in pending if p in paths]
+            self.layer._backoff(again[0][1], attempt)
+
+    def create_dir(self, path: str) -> None:
+        self._run(partial(self.inner.create_dir, path))
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        self._run(partial(self.inner.copy, source, target, opts))
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        self._run(partial(self.inner.rename, source, target, opts))
+
+    def presign(
+        self, operation: PresignOperation, path: str, expire: float, opts: Any
+    ) -> PresignedRequest:
+        return self._run(partial(self.inner.presign, operation, path, expire, opts))
+
+
+class _RetryWriter:
+    """Retries each ``write`` and ``close`` alone: a failed call is assumed to have done nothing."""
+
+    __slots__ = ("_access", "_inner")
+
+    def __init__(self, inner: Writer, access: _RetryAccess) -> None:
+        self._inner = inner
+        self._access = access
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._access._run(partial(self._inner.write, data))
+
+    def close(self) -> Metadata:
+        return self._access._run(self._inner.close)
+
+    def abort(self) -> None:
+        self._inner.abort()
+
+
+def _number(name: str, value: object, minimum: float) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"RetryLayer: {name!r} must be a number, got {type(value).__name__}")
+    if not value >= minimum or value == float("inf"):  # also refuses NaN
+        raise ConfigInvalid(
+            f"RetryLayer: {name!r} must be a finite number >= {minimum}, got {value!r}"
+        )
+    return float(value)
+
+
+class RetryLayer(BaseLayer):
+    """Retries temporary errors with exponential backoff; see the module docstring.
+
+    Parameters
+    ----------
+    max_times:
+        Retries after the first attempt (``0``: none).
+    factor:
+        Growth of the delay from one retry to the next (``>= 1``).
+    min_delay, max_delay:
+        The first delay and the cap, in seconds.
+    jitter:
+        Draw each delay from ``[delay / 2, delay]``.
+    notify:
+        ``notify(error, delay, attempt)`` before each sleep; what it raises propagates.
+    sleep:
+        Waits ``delay`` seconds (``time.sleep``; a stub in tests).
+    """
+
+    access_class = _RetryAccess
+
+    def __init__(
+        self,
+        max_times: int = 3,
+        *,
+        factor: float = 2.0,
+        min_delay: float = 0.05,
+        max_delay: float = 2.0,
+        jitter: bool = True,
+        notify: Notify | None = None,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        if not isinstance(max_times, int) or isinstance(max_times, bool):
+            raise TypeError(
+                f"RetryLayer: 'max_times' must be an int, got {type(max_times).__name__}"
+            )
+        if max_times < 0:
+            raise ConfigInvalid(f"RetryLayer: 'max_times' must be >= 0, got {max_times}")
+        self.max_times = max_times
+        self.factor = _number("factor", factor, 1.0)
+        self.min_delay = _number("min_delay", min_delay, 0.0)
+        self.max_delay = _number("max_delay", max_delay, 0.0)
+        if self.max_delay < self.min_delay:
+            raise ConfigInvalid(
+                f"RetryLayer: 'max_delay' ({max_delay!r}) must be >= 'min_delay' ({min_delay!r})"
+            )
+        if not isinstance(jitter, bool):
+            raise TypeError(f"RetryLayer: 'jitter' must be a bool, got {type(jitter).__name__}")
+        self.jitter = jitter
+        if notify is not None and not callable(notify):
+            raise TypeError(
+                f"RetryLayer: 'notify' must be callable or None, got {type(notify).__name__}"
+            )
+        if not callable(sleep):
+            raise TypeError(f"RetryLayer: 'sleep' must be callable, got {type(sleep).__name__}")
+        self.notify = notify
+        self.sleep = sleep
+        self._rng = random.Random()
+
+    def delay(self, attempt: int) -> float:
+        """The delay after ``attempt`` failed attempts (1-based), jitter included."""
+        try:
+            delay = min(self.max_delay, self.min_delay * self.factor ** (attempt - 1))
+        except OverflowError:
+            delay = self.max_delay
+        if self.jitter:
+            delay *= 0.5 + 0.5 * self._rng.random()
+        return delay
+
+    def _backoff(self, err: Error, attempt: int) -> None:
+        delay = self.delay(attempt)
+        if self.notify is not None:
+            self.notify(err, delay, attempt)
+        self.sleep(delay)
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryLayer(max_times={self.max_times}, factor={self.factor}, "
+            f"min_delay={self.min_delay}, max_delay={self.max_delay}, jitter={self.jitter})"
+        )
