@@ -67,6 +67,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "metrics": "opendal_lab.layers.metrics:MetricsLayer",
     "tracing": "opendal_lab.layers.tracing:TracingLayer",
     "recorder": "opendal_lab.layers.recorder:RecorderLayer",
+    "route": "opendal_lab.layers.route:RouteLayer",
 }
 
 _registered_services: dict[str, Any] = {}
