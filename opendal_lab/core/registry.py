@@ -68,6 +68,7 @@ _BUILTIN_LAYERS: dict[str, str] = {
     "tracing": "opendal_lab.layers.tracing:TracingLayer",
     "recorder": "opendal_lab.layers.recorder:RecorderLayer",
     "route": "opendal_lab.layers.route:RouteLayer",
+    "cache": "opendal_lab.layers.cache:CacheLayer",
 }
 
 _registered_services: dict[str, Any] = {}
