@@ -261,3 +261,56 @@ def test_import_is_light_and_fast() -> None:
         assert third_party <= {"opendal_lab", "typing_extensions"}
     # Best of two fresh processes, so one slow start on a busy machine does not decide it.
     assert min(float(run["elapsed"]) for run in runs) < 1.0  # type: ignore[arg-type]
+
+
+# -- stacks described by names (URI queries, config dicts) ---------------------------------
+def test_layers_by_name_dict_and_pair() -> None:
+    from opendal_lab.layers.capability_override import CapabilityOverrideLayer
+    from opendal_lab.layers.recorder import RecorderLayer
+    from opendal_lab.layers.retry import RetryLayer
+
+    op = Operator(
+        "memory",
+        name="by-name",
+        layers=[
+            "retry",
+            {"name": "capability_override", "spec": "delete=false"},
+            ("recorder", {"capacity": 5}),
+        ],
+    )
+    user = [level.layer for level in op.stack[-3:]]
+    assert isinstance(user[0], RetryLayer)
+    assert isinstance(user[1], CapabilityOverrideLayer)
+    assert isinstance(user[2], RecorderLayer)
+    assert user[2].capacity == 5
+    assert not op.capability().delete
+
+
+def test_layers_from_a_uri_query_sit_below_keyword_layers() -> None:
+    from opendal_lab.layers.recorder import RecorderLayer
+
+    recorder = RecorderLayer()
+    op = Operator.from_uri("memory://uri-layers?layers=logging,mime_guess", layers=[recorder])
+    assert [level.name for level in op.stack[-3:]] == [
+        "LoggingLayer",
+        "MimeGuessLayer",
+        "RecorderLayer",
+    ]
+    op.write("a.csv", b"x")
+    assert recorder.calls[-1].operation == "write"
+    assert op.stat("a.csv").content_type == "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("layers", "error", "message"),
+    [
+        ("retyr", ConfigInvalid, "unknown layer 'retyr'; available layers: .*retry"),
+        ([{"max_times": 3}], ConfigInvalid, "needs a 'name'"),
+        ([42], TypeError, "is not a layer"),
+        ({"name": "retry"}, TypeError, "layers must be a list"),
+        ([("retry", {"max_tims": 3})], TypeError, "max_tims"),
+    ],
+)
+def test_bad_layer_descriptions(layers: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        Operator("memory", name="bad-layers", layers=layers)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import PLAIN_FILES
-from opendal_lab.core.registry import build_service, parse_uri
+from opendal_lab.core.registry import build_layers, build_service, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
 from opendal_lab.layers.complete import CompleteLayer
 from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
@@ -117,7 +117,7 @@ class Operator:
         /,
         *,
         simulate: BaseLayer | None = _DEFAULT,
-        layers: Sequence[Layer] = (),
+        layers: Sequence[Layer | str | Mapping[str, Any]] | str = (),
         **config: Any,
     ) -> None:
         if not isinstance(scheme, str):
@@ -134,7 +134,7 @@ class Operator:
         service: Access,
         *,
         simulate: BaseLayer | None = _DEFAULT,
-        layers: Sequence[Layer] = (),
+        layers: Sequence[Layer | str | Mapping[str, Any]] | str = (),
     ) -> Operator:
         """An operator over an already built service (or any ``Access``)."""
         if not isinstance(service, Access):
@@ -148,13 +148,21 @@ class Operator:
     def from_uri(cls, uri: str, /, **config: Any) -> Operator:
         """``memory://name``, ``fs:///abs/dir``, ``file:///abs/dir``; query keys are config."""
         scheme, from_uri = parse_uri(uri)
-        layers = config.pop("layers", ())
+        # ?layers=logging,retry in the query sits below layers given as a keyword.
+        layers = [
+            *build_layers(from_uri.pop("layers", ())),
+            *build_layers(config.pop("layers", ())),
+        ]
         simulate = config.pop("simulate", _DEFAULT)
         return cls(scheme, simulate=simulate, layers=layers, **{**from_uri, **config})
 
-    def _setup(self, service: Access, simulate: BaseLayer | None, layers: Sequence[Layer]) -> None:
+    def _setup(
+        self, service: Access, simulate: BaseLayer | None, layers: Sequence[Any] | str
+    ) -> None:
         if simulate is _DEFAULT:
             simulate = SimulateLayer(warn_unneeded=False)
+        # Names and dicts become layers (URI queries, config files).
+        layers = build_layers(layers)
         for layer in (*layers, *([simulate] if simulate is not None else [])):
             if not callable(getattr(layer, "wrap", None)):
                 raise TypeError(f"layer {layer!r} is not a layer: it has no wrap(inner) method")

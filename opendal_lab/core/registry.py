@@ -18,7 +18,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -26,6 +26,7 @@ from opendal_lab.core.errors import ConfigInvalid, Unsupported
 
 __all__ = [
     "build_layer",
+    "build_layers",
     "build_service",
     "coerce_config",
     "layer_class",
@@ -285,3 +286,31 @@ def layer_class(name: str) -> Any:
 
 def build_layer(name: str, **options: Any) -> Any:
     return layer_class(name)(**options)
+
+
+def build_layers(specs: Any) -> list[Any]:
+    """Layers from a stack description, innermost first.
+
+    Each item is a layer object, a name (``"retry"``), a mapping with ``name`` plus options
+    (``{"name": "retry", "max_times": 5}``) or a ``(name, options)`` pair. A string is a
+    comma-separated list of names, as in a URI query: ``?layers=logging,retry``.
+    """
+    if isinstance(specs, str):
+        specs = [name.strip() for name in specs.split(",") if name.strip()]
+    if isinstance(specs, Mapping) or not isinstance(specs, Iterable):
+        raise TypeError(f"layers must be a list of layers, names or dicts, got {specs!r}")
+    layers: list[Any] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            layers.append(build_layer(spec))
+        elif isinstance(spec, Mapping):
+            options = dict(spec)
+            name = options.pop("name", None)
+            if not isinstance(name, str):
+                raise ConfigInvalid(f"a layer given as a dict needs a 'name': {spec!r}")
+            layers.append(build_layer(name, **options))
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+            layers.append(build_layer(spec[0], **dict(spec[1])))
+        else:
+            layers.append(spec)  # a layer object: Operator checks it has wrap()
+    return layers
