@@ -295,3 +295,54 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# -- Dask clusters on loopback (for the dask tests) ----------------------------------------
+
+
+@contextlib.contextmanager
+def dask_client(processes: bool) -> Iterator[Any]:
+    """A ``distributed.LocalCluster`` of two one-thread workers and a client; both closed after.
+
+    The client is not made the default (``set_as_default=False``): tests pick it with
+    ``dask.config.set(scheduler=client)``, so nothing else in the session runs on it.
+    """
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=processes,
+        # No fixed port: the scheduler's HTTP server (metrics, even without a dashboard)
+        # binds a free one, so clusters of parallel test processes never collide.
+        dashboard_address=":0",
+        worker_dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+    try:
+        client = distributed.Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
+def dask_process_client() -> Iterator[Any]:
+    """A client of a local Dask cluster of two worker processes (spawned from this venv).
+
+    Whatever runs there is pickled to another process and rebuilt: a filesystem, a task, an
+    error on the way back. The workers reach loopback servers and the local disk like the tests.
+    """
+    with dask_client(processes=True) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def dask_thread_client() -> Iterator[Any]:
+    """A client of a local Dask cluster whose two workers are threads of this process."""
+    with dask_client(processes=False) as client:
+        yield client
