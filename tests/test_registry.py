@@ -314,3 +314,14 @@ def test_layers_from_a_uri_query_sit_below_keyword_layers() -> None:
 def test_bad_layer_descriptions(layers: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         Operator("memory", name="bad-layers", layers=layers)  # type: ignore[arg-type]
+
+
+def test_every_builtin_layer_is_exported_by_class_name() -> None:
+    import opendal_lab.layers as layers
+
+    exported = {getattr(layers, name) for name in layers.__all__ if name.endswith("Layer")}
+    for name in registry.layer_names():
+        if name in registry._BUILTIN_LAYERS:
+            assert registry.layer_class(name) in exported, name
+    with pytest.raises(AttributeError, match="no attribute 'NopeLayer'"):
+        layers.NopeLayer  # noqa: B018

@@ -1,4 +1,11 @@
-"""Layers, one per module. The always-on ones are imported here; others load on first use."""
+"""Layers, one per module. The always-on ones (and the light Chaos and Retry) are imported
+here; every other layer loads on first use, so ``from opendal_lab.layers import
+MetricsLayer`` works without making ``import opendal_lab`` pay for prometheus_client."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from opendal_lab.layers.capability_check import CapabilityCheckLayer
 from opendal_lab.layers.chaos import ChaosLayer
@@ -8,6 +15,35 @@ from opendal_lab.layers.error_context import ErrorContextLayer
 from opendal_lab.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.layers.retry import RetryLayer
 from opendal_lab.layers.simulate import SWITCHES, SimulateLayer, SimulationNotNeeded
+
+if TYPE_CHECKING:  # for type checkers; at run time __getattr__ imports on first use
+    from opendal_lab.layers.cache import CacheLayer as CacheLayer
+    from opendal_lab.layers.capability_override import (
+        CapabilityOverrideLayer as CapabilityOverrideLayer,
+    )
+    from opendal_lab.layers.concurrent_limit import ConcurrentLimitLayer as ConcurrentLimitLayer
+    from opendal_lab.layers.logging import LoggingLayer as LoggingLayer
+    from opendal_lab.layers.metrics import MetricsLayer as MetricsLayer
+    from opendal_lab.layers.mime_guess import MimeGuessLayer as MimeGuessLayer
+    from opendal_lab.layers.recorder import RecorderLayer as RecorderLayer
+    from opendal_lab.layers.route import RouteLayer as RouteLayer
+    from opendal_lab.layers.throttle import ThrottleLayer as ThrottleLayer
+    from opendal_lab.layers.timeout import TimeoutLayer as TimeoutLayer
+    from opendal_lab.layers.tracing import TracingLayer as TracingLayer
+
+_LAZY = {
+    "CacheLayer": "cache",
+    "CapabilityOverrideLayer": "capability_override",
+    "ConcurrentLimitLayer": "concurrent_limit",
+    "LoggingLayer": "logging",
+    "MetricsLayer": "metrics",
+    "MimeGuessLayer": "mime_guess",
+    "RecorderLayer": "recorder",
+    "RouteLayer": "route",
+    "ThrottleLayer": "throttle",
+    "TimeoutLayer": "timeout",
+    "TracingLayer": "tracing",
+}
 
 __all__ = [
     "SWITCHES",
@@ -20,4 +56,12 @@ __all__ = [
     "RetryLayer",
     "SimulateLayer",
     "SimulationNotNeeded",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'opendal_lab.layers' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"opendal_lab.layers.{module}"), name)
