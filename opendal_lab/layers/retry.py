@@ -19,7 +19,8 @@ What is retried, per operation:
 - ``read`` with ``size``: a short read (fewer bytes than asked, no error) resumes where it
   stopped, reading only the remainder, and the parts are joined. A remainder that comes
   back empty ``max_times + 1`` times in a row ends the resumption: the bytes gathered so far
-  are returned and the layer that checks sizes (CompleteLayer) or the caller judges them.
+  are returned, shorter than asked, for the caller to judge (CompleteLayer sits below the
+  user layers, so it has already checked what the service returned).
 - ``delete_many``: a failed batch is sent again; failures the batch reports as temporary
   are sent again alone; the others are returned at once. Items still failing at the end are
   returned marked persistent.
@@ -27,8 +28,9 @@ What is retried, per operation:
   ``abort`` is not retried.
 - ``list``: creating the listing; an error midway resumes after the last entry yielded,
   with ``start_after`` where the capability has ``list_with_start_after`` (listings come
-  in key order), else by listing again and skipping what was already yielded. No entry
-  is yielded twice or lost. Each entry yielded resets the count of attempts.
+  in key order), else by listing again and skipping what was already yielded (always so
+  for ``versions``/``deleted`` listings, where versions share a path). No entry is
+  yielded twice or lost. Each entry yielded resets the count of attempts.
 
 The assumption that makes this safe: a call that failed with a temporary error had no
 effect. That holds for ChaosLayer (it fails before calling below) and for requests that
