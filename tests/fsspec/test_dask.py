@@ -23,7 +23,7 @@ import pytest
 
 from opendal_lab.core.errors import NotFound
 from opendal_lab.fsspec import OpendalFileSystem
-from tests.servers import MotoServer
+from tests.fsspec.conftest import service_url
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
@@ -37,19 +37,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:Warning")
 
 @pytest.fixture(params=["fs", "s3"])
 def base_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "s3":
-        return f"opendal+s3://{request.getfixturevalue('s3_bucket')}/data"
-    return f"opendal+fs://{tmp_path}/data"
-
-
-@pytest.fixture
-def storage_options(request: pytest.FixtureRequest, base_url: str) -> dict[str, Any]:
-    if not base_url.startswith("opendal+s3://"):
-        return {}
-    moto_server: MotoServer = request.getfixturevalue("moto_server")
-    options = moto_server.config(request.getfixturevalue("s3_bucket"))
-    options.pop("bucket")
-    return options
+    """fs and s3 only: a memory store is per process, and these workers are processes."""
+    return service_url(request, tmp_path, request.param)
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ the rest of the config (endpoint, region, credentials) goes in ``storage_options
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -18,26 +16,6 @@ from tests.servers import MotoServer
 pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("pyarrow.dataset")
-
-
-@pytest.fixture(params=["memory", "fs", "s3"])
-def base_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return f"opendal+memory://pandas-{uuid.uuid4().hex}/data"
-    if request.param == "s3":
-        return f"opendal+s3://{request.getfixturevalue('s3_bucket')}/data"
-    return f"opendal+fs://{tmp_path}/data"
-
-
-@pytest.fixture
-def storage_options(request: pytest.FixtureRequest, base_url: str) -> dict[str, Any]:
-    """What pandas needs besides the URL: the moto endpoint and credentials on s3."""
-    if not base_url.startswith("opendal+s3://"):
-        return {}
-    moto_server: MotoServer = request.getfixturevalue("moto_server")
-    options = moto_server.config(request.getfixturevalue("s3_bucket"))
-    options.pop("bucket")  # named by the URL
-    return options
 
 
 def frame() -> Any:

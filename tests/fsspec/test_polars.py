@@ -18,38 +18,15 @@ Every test runs on memory, fs and s3 (a moto server on loopback).
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from typing import Any
 
 import fsspec
 import pytest
 
-from tests.servers import MotoServer
-
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 from polars.testing import assert_frame_equal  # noqa: E402
-
-
-@pytest.fixture(params=["memory", "fs", "s3"])
-def base_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return f"opendal+memory://polars-{uuid.uuid4().hex}/data"
-    if request.param == "s3":
-        return f"opendal+s3://{request.getfixturevalue('s3_bucket')}/data"
-    return f"opendal+fs://{tmp_path}/data"
-
-
-@pytest.fixture
-def storage_options(request: pytest.FixtureRequest, base_url: str) -> dict[str, Any]:
-    if not base_url.startswith("opendal+s3://"):
-        return {}
-    moto_server: MotoServer = request.getfixturevalue("moto_server")
-    options = moto_server.config(request.getfixturevalue("s3_bucket"))
-    options.pop("bucket")
-    return options
 
 
 @pytest.fixture
