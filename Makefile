@@ -38,10 +38,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 
-## Print the benchmark tables (per-call cost of the core; s3 against s3fs and botocore on moto).
+## Print the benchmark tables (per-call cost of the core; s3 against s3fs and botocore on moto;
+## parquet reads through the fsspec face against fsspec's local filesystem and s3fs).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_s3.py
+	$(BIN)/python bench/bench_fsspec.py
 
 clean:
 	rm -rf $(VENV)

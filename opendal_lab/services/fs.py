@@ -48,6 +48,8 @@ from opendal_lab.core.errors import (
     Unexpected,
 )
 from opendal_lab.core.options import (
+    DEFAULT_READ,
+    DEFAULT_STAT,
     CopyOptions,
     DeleteOptions,
     ListOptions,
@@ -79,6 +81,10 @@ class FsService(Service):
         stat=True,
         read=True,
         read_with_suffix=True,
+        read_with_if_match=True,
+        read_with_if_none_match=True,
+        stat_with_if_match=True,
+        stat_with_if_none_match=True,
         write=True,
         write_can_empty=True,
         write_can_multi=True,
@@ -175,6 +181,8 @@ class FsService(Service):
             raise NotFound(
                 "stat of a directory path, but a file is there", service=SCHEME, path=path
             )
+        if opts is not DEFAULT_STAT:
+            _check_conditions(st, opts, path)
         return _file_metadata(st)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
@@ -197,7 +205,10 @@ class FsService(Service):
             else:
                 raise self._error(err, "read", path) from err
         try:
-            length = os.fstat(fd).st_size
+            st = os.fstat(fd)  # of the file opened: conditions hold for the bytes read below
+            length = st.st_size
+            if opts is not DEFAULT_READ:
+                _check_conditions(st, opts, path)
             if opts.suffix is not None:
                 offset, size = max(0, length - opts.suffix), None
             else:
@@ -214,6 +225,8 @@ class FsService(Service):
                     break
                 data += more
             return data
+        except Error:
+            raise  # ours already (a condition or a range): not an OS error to map
         except IsADirectoryError as err:
             raise IsADirectory("read of a directory", service=SCHEME, path=path) from err
         except OSError as err:
@@ -445,7 +458,28 @@ def _file_metadata(st: os.stat_result) -> Metadata:
         EntryMode.FILE,
         content_length=st.st_size,
         last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+        etag=_etag(st),
     )
+
+
+def _etag(st: os.stat_result) -> str:
+    # Inode, modification time and size: a write here replaces the inode (temp file + rename)
+    # and an append moves size and mtime, so a changed file changes its etag.
+    return f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"'
+
+
+def _check_conditions(st: os.stat_result, opts: StatOptions | ReadOptions, path: str) -> None:
+    if opts.if_match is None and opts.if_none_match is None:
+        return
+    etag = _etag(st)
+    if opts.if_match is not None and opts.if_match not in (etag, "*"):
+        raise ConditionNotMatch(
+            f"etag is {etag}, not {opts.if_match}", service=SCHEME, path=path
+        ).with_context("if_match", opts.if_match)
+    if opts.if_none_match is not None and opts.if_none_match in (etag, "*"):
+        raise ConditionNotMatch(
+            f"etag matches {opts.if_none_match}", service=SCHEME, path=path
+        ).with_context("if_none_match", opts.if_none_match)
 
 
 _BY_ERRNO: dict[int, type[Error]] = {

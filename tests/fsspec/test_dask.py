@@ -208,12 +208,6 @@ def test_missing_file_on_a_worker_raises_file_not_found(
     assert "gone/1.csv" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fsspec.py: open() takes the size from a remembered info; a file another process "
-    "rewrote longer meanwhile is read torn on fs (the new bytes cut at the old size, silently) "
-    "and fails with ConditionNotMatch on s3 (if_match on the stale etag); see the report",
-)
 def test_client_rereads_a_file_a_worker_rewrote(
     client: Any, base_url: str, storage_options: dict[str, Any]
 ) -> None:

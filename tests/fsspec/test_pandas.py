@@ -66,11 +66,6 @@ def test_read_missing_file_raises(base_url: str, storage_options: dict[str, Any]
         pd.read_csv(f"{base_url}/missing.csv", storage_options=storage_options)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fsspec.py info(): a missing file raises the NotFound of stat(key + '/'), so the "
-    "error names 'key/' (on memory: 'directory not found'); see the report",
-)
 def test_missing_file_error_names_the_file(base_url: str, storage_options: dict[str, Any]) -> None:
     _, root = fsspec.core.url_to_fs(base_url, **storage_options)
     with pytest.raises(FileNotFoundError) as caught:
