@@ -238,6 +238,20 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
             raise missing from missing.__cause__  # keep what the service said
         return {"name": path, "size": 0, "type": "directory"}
 
+    # fsspec's own isfile/isdir turn every error into False: a failing service would then
+    # look like a missing file (pyarrow raises FileNotFoundError on it). Only "not found" is.
+    def isfile(self, path: str) -> bool:
+        try:
+            return self.info(path)["type"] == "file"  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            return False
+
+    def isdir(self, path: str) -> bool:
+        try:
+            return self.info(path)["type"] == "directory"  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            return False
+
     def exists(self, path: str, **kwargs: Any) -> bool:
         path = self._strip_protocol(path)
         return not path or self.operator.exists(path) or self.operator.exists(path + "/")

@@ -72,3 +72,44 @@ def test_switched_off_delete_recursive_leaves_everything(tmp_path: Path) -> None
     fs.rm("d", recursive=True)  # memory lists natively recursive: fsspec deletes file by file
     assert not fs.exists("d/g.txt")
     assert not fs.exists("d/e/f.txt")
+
+
+# -- a Chaos + Retry stack under pandas ----------------------------------------------------
+pd = pytest.importorskip("pandas")
+
+CHAOS_RETRY = [
+    {"name": "chaos", "error_rate": 0.2, "seed": 7},
+    {"name": "retry", "max_times": 10, "min_delay": 0.0001, "max_delay": 0.001},
+]
+
+
+def test_chaos_and_retry_under_pandas(base_url: str, storage_options: dict[str, Any]) -> None:
+    """Written and read back through a stack that fails one call in five: the same frame."""
+    frame = pd.DataFrame({"n": range(5000), "s": [f"row {i}" for i in range(5000)]})
+    options = {**storage_options, "layers": CHAOS_RETRY, "info_expiry_time": 0}
+    frame.to_parquet(f"{base_url}/t.parquet", storage_options=options, row_group_size=500)
+    frame.to_csv(f"{base_url}/t.csv", index=False, storage_options=options)
+    for _ in range(3):
+        got = pd.read_parquet(f"{base_url}/t.parquet", storage_options=options)
+        pd.testing.assert_frame_equal(got, frame)
+        got = pd.read_parquet(f"{base_url}/t.parquet", columns=["s"], storage_options=options)
+        pd.testing.assert_frame_equal(got, frame[["s"]])
+        pd.testing.assert_frame_equal(
+            pd.read_csv(f"{base_url}/t.csv", storage_options=options), frame
+        )
+
+    # The chaos was real: the same stack without Retry fails, naming the injection.
+    fs = fsspec_filesystem(base_url, {**options, "layers": CHAOS_RETRY[:1]})
+    chaos = fs.operator.stack[-1].layer
+    with pytest.raises(OSError, match="injected by ChaosLayer"):  # noqa: PT012
+        for _ in range(50):
+            pd.read_parquet(f"{base_url}/t.parquet", filesystem=fs)
+    assert sum(chaos.injected.values()) > 0  # type: ignore[union-attr]
+
+
+def fsspec_filesystem(url: str, options: dict[str, Any]) -> OpendalFileSystem:
+    import fsspec
+
+    fs, _ = fsspec.core.url_to_fs(url, **options)
+    assert isinstance(fs, OpendalFileSystem)
+    return fs
