@@ -96,6 +96,7 @@ class StreamWriter(io.RawIOBase):
         self._written = 0
         self.metadata: Metadata | None = None
         self._aborted = False
+        self._broken = False
 
     def writable(self) -> bool:
         return True
@@ -105,7 +106,13 @@ class StreamWriter(io.RawIOBase):
             raise ValueError("I/O operation on closed file")
         # BufferedWriter reuses its buffer: copy before the writer may keep a reference.
         chunk = bytes(data)
-        self._writer.write(chunk)
+        try:
+            self._writer.write(chunk)
+        except BaseException:
+            # The stream has a hole now: close() must abort, never commit what came before.
+            # (BufferedWriter.close() still calls our close() after its flush failed.)
+            self._broken = True
+            raise
         self._written += len(chunk)
         return len(chunk)
 
@@ -122,8 +129,18 @@ class StreamWriter(io.RawIOBase):
         if self.closed:
             return
         try:
-            if not self._aborted:
-                self.metadata = self._writer.close()
+            if self._broken and not self._aborted:
+                self._aborted = True
+                self._writer.abort()
+            elif not self._aborted:
+                try:
+                    self.metadata = self._writer.close()
+                except BaseException:
+                    # Not committed: release what the service holds (a temporary file, an
+                    # open multipart upload). The close error is the one to report.
+                    with contextlib.suppress(Exception):
+                        self._writer.abort()
+                    raise
         finally:
             super().close()
 

@@ -72,8 +72,8 @@ class _CompleteWriter:
                 service=self._scheme,
                 path=self._path,
             )
+        meta = self._inner.close()  # a failure leaves it open: an abort still reaches below
         self._state = "closed"
-        meta = self._inner.close()
         _check_stored(meta, self._given, self._opts, self._scheme, self._path)
         self._meta = meta
         return meta
