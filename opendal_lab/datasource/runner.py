@@ -1,0 +1,205 @@
+"""Running a plan's partitions on an executor and handing their results back in order.
+
+``run_ordered`` submits at most ``window`` partitions ahead of the one the caller waits
+for, and yields each partition's frames in partition order. A load sets the window to all
+partitions (everything is submitted at once; the executor queues); a scan keeps it small,
+so memory holds a few partitions and a satisfied row limit leaves the rest unread.
+
+For a load it watches every submitted partition, not only the next in order: the first
+failure, wherever it is, ends the run at once (a scan meets failures in order instead).
+Ending a run -- by a failure, by the caller closing the iterator (a scan that has its
+rows), or by KeyboardInterrupt -- does this:
+
+- partitions not started yet are cancelled: they never start;
+- partitions running in this process (a ``ThreadPoolExecutor``, the default) are told to
+  stop; each ends at its next piece. After a failure the run waits for them, so no
+  thread of the run is still reading when the error reaches the caller; after an early
+  close it does not wait (the close may come from the garbage collector, in any thread);
+- partitions running elsewhere (process pools, Dask workers) cannot be interrupted: they
+  run to their end and their results are dropped; the run does not wait for them. (A Dask
+  future's ``cancel()`` succeeds even then: the scheduler forgets the task, the worker
+  finishes it.)
+
+A failure is raised as it came when it is a DataSourceError (it already names the
+partition), else as PartitionFailed naming the source, the partition and its spec, with
+the source's exception as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+import threading
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from opendal_lab.datasource.errors import DataSourceError, PartitionFailed
+from opendal_lab.datasource.task import ReadPlan, clear_stop, request_stop, run_partition
+
+__all__ = ["default_workers", "open_executor", "run_ordered"]
+
+
+def default_workers(partitions: int) -> int:
+    """Threads for the default executor: the stdlib's I/O-bound default, capped by work.
+
+    Partitions spend their time waiting on storage or a database, and Arrow and Polars
+    release the GIL while they compute, so threads beyond the cores pay off, as
+    ``ThreadPoolExecutor``'s own default (cores + 4, at most 32) assumes.
+    """
+    return max(1, min(32, (os.cpu_count() or 1) + 4, partitions))
+
+
+@contextlib.contextmanager
+def open_executor(
+    executor: cf.Executor | None, partitions: int
+) -> Iterator[tuple[cf.Executor, bool]]:
+    """``(executor, in_process)``: the given one, or a thread pool shut down on exit.
+
+    The pool's shutdown waits for its threads only when the run completed; after an error
+    or an early close its threads end on their own (at their next piece, see ``_stop``),
+    since the exit may be running in one of them.
+    """
+    if executor is not None:
+        yield executor, isinstance(executor, cf.ThreadPoolExecutor)
+        return
+    pool = cf.ThreadPoolExecutor(
+        default_workers(partitions), thread_name_prefix="opendal_lab-datasource"
+    )
+    try:
+        yield pool, True
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+class _Progress:
+    """Finished partitions and the first failure, updated from the executor's callbacks."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.finished = 0
+        self.failed: int | None = None
+
+    def watch(self, index: int, future: cf.Future[Any]) -> None:
+        def done(f: cf.Future[Any]) -> None:
+            with self.cond:
+                self.finished += 1
+                if not f.cancelled() and f.exception() is not None:
+                    # The lowest failed index seen so far: the report stays stable when
+                    # several partitions fail together.
+                    self.failed = index if self.failed is None else min(self.failed, index)
+                self.cond.notify_all()
+
+        future.add_done_callback(done)
+
+
+def run_ordered(
+    executor: cf.Executor,
+    plan: ReadPlan,
+    specs: list[dict[str, Any]],
+    *,
+    window: int,
+    in_process: bool,
+    fail_fast: bool = True,
+    bar: Any | None = None,
+) -> Generator[list[Any], None, None]:
+    """Yield each partition's result (``run_partition``'s list) in partition order.
+
+    ``fail_fast``: a failure of any submitted partition ends the run as soon as it happens
+    (a load); without it, failures surface in partition order, so a caller that stops
+    early never sees the failure of a partition it did not need (a scan with a limit).
+    """
+    futures: dict[int, cf.Future[Any]] = {}
+    progress = _Progress()
+    shown = 0
+    submitted = 0
+    complete = False
+    try:
+        for index in range(len(specs)):
+            while submitted < len(specs) and submitted < index + max(1, window):
+                future = executor.submit(run_partition, plan, submitted, specs[submitted])
+                futures[submitted] = future
+                progress.watch(submitted, future)
+                submitted += 1
+            future = futures[index]
+            with progress.cond:
+                while not future.done() and not (fail_fast and progress.failed is not None):
+                    progress.cond.wait()
+                    shown = _show(bar, progress.finished, shown)
+                failed = progress.failed if fail_fast else None
+            if failed is None and (future.cancelled() or future.exception() is not None):
+                failed = index  # done before its callback ran
+            if failed is not None:
+                # Stop first: the caller gets the error once this run's threads are idle.
+                _stop(plan.run_id, futures, wait=in_process)
+                complete = True
+                _raise_failure(plan, specs, failed, futures[failed])
+            shown = _show(bar, progress.finished, shown)
+            yield futures.pop(index).result()
+        complete = True
+        # A future is done before its callbacks run: count the last ones here.
+        _show(bar, len(specs), shown)
+    finally:
+        if not complete:
+            # Closed early, interrupted, or garbage-collected -- possibly in one of the
+            # executor's own threads (an abandoned generator is finalised wherever the
+            # collector runs), so never wait here: that thread may be one we would wait for.
+            _stop(plan.run_id, futures, wait=False)
+
+
+def _show(bar: Any | None, finished: int, shown: int) -> int:
+    if bar is not None and finished > shown:
+        bar.update(finished - shown)
+    return finished
+
+
+def _raise_failure(
+    plan: ReadPlan, specs: list[dict[str, Any]], index: int, future: cf.Future[Any]
+) -> None:
+    if future.cancelled():
+        raise PartitionFailed(
+            f"{plan.source_name}: partition {index} of {plan.count} was cancelled by its "
+            f"executor (spec {specs[index]!r})",
+            source=plan.source_name,
+            partition=index,
+            spec=specs[index],
+        )
+    exc = future.exception()
+    if isinstance(exc, DataSourceError):
+        raise exc
+    raise PartitionFailed(
+        f"{plan.source_name}: partition {index} of {plan.count} failed "
+        f"(spec {specs[index]!r}): {type(exc).__name__}: {exc}",
+        source=plan.source_name,
+        partition=index,
+        spec=specs[index],
+    ) from exc
+
+
+def _stop(run_id: str, futures: dict[int, cf.Future[Any]], *, wait: bool) -> None:
+    """Cancel what has not started, ask what runs here to stop; ``wait`` for it to end."""
+    request_stop(run_id)
+    pending = [f for f in futures.values() if not f.done()]
+    for f in pending:
+        f.cancel()
+    running = [f for f in pending if not f.cancelled()]
+    if wait and running:
+        cf.wait(running)
+        running = []
+    if not running:
+        clear_stop(run_id)
+        return
+    # Keep the mark until the last of them ends.
+    left = [len(running)]
+    lock = threading.Lock()
+
+    def ended(_: cf.Future[Any]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0] == 0:
+                clear_stop(run_id)
+
+    for f in running:
+        f.add_done_callback(ended)

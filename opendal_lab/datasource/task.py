@@ -1,0 +1,134 @@
+"""What runs on a worker: one partition, read, checked, cut down and packed for the trip back.
+
+``run_partition(plan, index, spec)`` is a top-level function of an importable module, and
+``ReadPlan`` a plain dataclass of picklable fields (the source, its options, the declared
+schema, the pushdown), so any ``concurrent.futures.Executor`` can run it: a thread pool
+calls it directly; a process pool or a Dask ``Client.get_executor()`` pickles the plan
+and the spec to the worker and the result back.
+
+The worker does the loader's share of the pushdown before anything travels: it filters
+with the predicate the source did not apply exactly, keeps the requested columns, and
+stops reading once it has the row limit. What goes back is one frame per piece:
+
+- across a process boundary, ``pyarrow.Table`` (Polars' ``to_arrow`` at the newest compat
+  level, which shares Polars' buffers, strings included). Arrow tables pickle out of band
+  under protocol 5, which Dask uses: 10M rows of int64 and strings pickle in ~0 s with
+  their buffers handed over as they are, where a ``polars.DataFrame`` is written to IPC
+  bytes in-band (0.6 s and one more copy, measured on polars 2.1 / pyarrow 26);
+- within the process (a thread pool), the ``polars.DataFrame`` itself.
+
+Stopping: when a load fails or a scan has what it needs, the caller marks its run stopped.
+A partition running in this process checks the mark between pieces and ends there
+(closing the source's generator, so its ``finally`` blocks run); one running in another
+process cannot see the mark and runs to its end, its result dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from opendal_lab.datasource.errors import SourceInvalid
+from opendal_lab.datasource.validate import check_piece
+
+__all__ = ["ReadPlan", "Stopped", "clear_stop", "request_stop", "run_partition"]
+
+_STOPPED: set[str] = set()
+
+
+def request_stop(run_id: str) -> None:
+    """Ask the partitions of run ``run_id`` running in this process to stop."""
+    _STOPPED.add(run_id)
+
+
+def clear_stop(run_id: str) -> None:
+    _STOPPED.discard(run_id)
+
+
+class Stopped(Exception):
+    """A partition ended early because its run was stopped; its caller has gone."""
+
+
+@dataclass(frozen=True, eq=False)
+class ReadPlan:
+    """Everything a worker needs besides the partition's index and spec."""
+
+    run_id: str
+    source: Any
+    source_name: str
+    options: dict[str, str]
+    schema: pa.Schema
+    polars_schema: dict[str, pl.DataType]
+    count: int  # partitions in the run, for messages
+    kwargs: dict[str, Any]  # pushdown keywords read_partition accepts
+    need: tuple[str, ...]  # columns the source must deliver
+    output: tuple[str, ...]  # columns of the result, in order
+    reapply: pl.Expr | None  # the predicate the source did not apply exactly
+    limit: int | None  # rows a partition needs at most, after reapply
+    arrow: bool  # send results back as Arrow tables (another process) or Polars frames
+
+    def __dask_tokenize__(self) -> tuple[str, str]:
+        # Dask hashes task arguments for their key; the run id is unique and cheap.
+        return ("opendal_lab.datasource.ReadPlan", self.run_id)
+
+
+def run_partition(plan: ReadPlan, index: int, spec: dict[str, Any]) -> list[Any]:
+    """Read partition ``index``: a list of ``pa.Table`` (``plan.arrow``) or ``pl.DataFrame``.
+
+    Raises whatever ``read_partition`` raises, unchanged (the caller names the partition);
+    SourceInvalid / SchemaMismatch for what the source got wrong; Stopped when the run was
+    stopped.
+    """
+    if plan.run_id in _STOPPED:
+        raise Stopped(plan.run_id)
+    # Copies: a thread pool shares these objects between partitions, and a source that
+    # edits its spec or options must not change another partition's.
+    pieces = plan.source.read_partition(dict(spec), dict(plan.options), **plan.kwargs)
+    _check_iterator(plan, index, pieces)
+    frames: list[pl.DataFrame] = []
+    rows = 0
+    iterator = iter(pieces)
+    try:
+        for piece in iterator:
+            if plan.run_id in _STOPPED:
+                raise Stopped(plan.run_id)
+            frame = check_piece(
+                plan.source_name, index, piece, plan.schema, plan.polars_schema, plan.need
+            )
+            if plan.reapply is not None:
+                frame = frame.filter(plan.reapply)
+            if plan.output != plan.need:
+                frame = frame.select(plan.output)
+            if plan.limit is not None:
+                frame = frame.head(plan.limit - rows)
+            if frame.height:
+                frames.append(frame)
+                rows += frame.height
+            if plan.limit is not None and rows >= plan.limit:
+                break  # the source ignored the limit (or could not use it): stop reading
+    finally:
+        close = getattr(iterator, "close", None)
+        if callable(close):
+            close()
+    if plan.arrow:
+        return [f.to_arrow(compat_level=pl.CompatLevel.newest()) for f in frames]
+    return frames
+
+
+def _check_iterator(plan: ReadPlan, index: int, pieces: Any) -> None:
+    # A single batch or frame is not an iterator of them (a DataFrame iterates its
+    # columns); Spark and Sail want an iterator, so say so rather than guess.
+    if isinstance(pieces, (pa.RecordBatch, pa.Table, pl.DataFrame)) or not isinstance(
+        pieces, Iterable
+    ):
+        raise SourceInvalid(
+            f"{plan.source_name}.read_partition, partition {index}: returned a "
+            f"{type(pieces).__module__}.{type(pieces).__name__}, not an iterator of batches "
+            "(write it as a generator: `yield` each batch)",
+            source=plan.source_name,
+            partition=index,
+        )
