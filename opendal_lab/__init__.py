@@ -44,6 +44,7 @@ from opendal_lab.core.registry import (
     schemes,
 )
 from opendal_lab.core.types import Entry, EntryMode, Metadata, PresignedRequest
+from opendal_lab.core.wrapping import CallWrapper, OperationObserver
 from opendal_lab.layers import (
     CapabilityCheckLayer,
     ChaosLayer,
@@ -64,6 +65,7 @@ __all__ = [
     "AccessInfo",
     "AlreadyExists",
     "BaseLayer",
+    "CallWrapper",
     "Capability",
     "CapabilityChange",
     "CapabilityCheckLayer",
@@ -85,6 +87,7 @@ __all__ = [
     "IsSameFile",
     "Layer",
     "LayeredAccess",
+    "OperationObserver",
     "Metadata",
     "NotADirectory",
     "NotFound",

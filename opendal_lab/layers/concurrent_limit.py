@@ -32,33 +32,16 @@ garbage collector inside another call.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from opendal_lab.core.access import (
-    Access,
-    BaseLayer,
-    Failures,
-    LayeredAccess,
-    PresignOperation,
-    Writer,
-)
+from opendal_lab.core.access import Access, BaseLayer
 from opendal_lab.core.errors import ConfigInvalid, RateLimited
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
-from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.core.wrapping import CallWrapper
 
 __all__ = ["ConcurrentLimitLayer"]
 
 T = TypeVar("T")
-_END: Any = object()
 
 
 class _Depth(threading.local):
@@ -108,14 +91,16 @@ class _Permits:
                 self._ready.notify()
 
 
-class _LimitAccess(LayeredAccess):
+class _LimitAccess(CallWrapper):
+    """Holds a permit during each call below: each operation, list step and writer call."""
+
     layer: ConcurrentLimitLayer
 
     def __init__(self, inner: Access, layer: ConcurrentLimitLayer) -> None:
         super().__init__(inner, layer)
         self._scheme = self._info.scheme
 
-    def _run(self, operation: str, path: str | None, fn: Callable[..., T], *args: Any) -> T:
+    def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
         permits = self.layer._permits
         if not permits.acquire(self.layer.timeout):
             raise RateLimited(
@@ -126,77 +111,9 @@ class _LimitAccess(LayeredAccess):
                 path=path,
             )
         try:
-            return fn(*args)
+            return call(*args)
         finally:
             permits.release()
-
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        return self._run("stat", path, self.inner.stat, path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        return self._run("read", path, self.inner.read, path, opts)
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        return self._run("write", path, self.inner.write, path, data, opts)
-
-    def writer(self, path: str, opts: WriteOptions) -> Writer:
-        return _LimitWriter(self._run("write", path, self.inner.writer, path, opts), self, path)
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        # Created here, not in the generator, so an error raises at list().
-        return self._steps(path, iter(self._run("list", path, self.inner.list, path, opts)))
-
-    def _steps(self, path: str, it: Iterator[Entry]) -> Iterator[Entry]:
-        try:
-            while True:
-                entry = self._run("list", path, next, it, _END)
-                if entry is _END:
-                    return
-                yield entry
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._run("delete", path, self.inner.delete, path, opts)
-
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        return self._run("delete_many", None, self.inner.delete_many, items)
-
-    def create_dir(self, path: str) -> None:
-        self._run("create_dir", path, self.inner.create_dir, path)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._run("copy", source, self.inner.copy, source, target, opts)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._run("rename", source, self.inner.rename, source, target, opts)
-
-    def presign(
-        self, operation: PresignOperation, path: str, expire: float, opts: Any
-    ) -> PresignedRequest:
-        return self._run(
-            f"presign_{operation}", path, self.inner.presign, operation, path, expire, opts
-        )
-
-
-class _LimitWriter:
-    __slots__ = ("_access", "_inner", "_path")
-
-    def __init__(self, inner: Writer, access: _LimitAccess, path: str) -> None:
-        self._inner = inner
-        self._access = access
-        self._path = path
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._access._run("write", self._path, self._inner.write, data)
-
-    def close(self) -> Metadata:
-        return self._access._run("write", self._path, self._inner.close)
-
-    def abort(self) -> None:
-        self._access._run("write", self._path, self._inner.abort)
 
 
 class ConcurrentLimitLayer(BaseLayer):

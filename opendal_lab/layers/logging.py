@@ -10,10 +10,16 @@
 A call that succeeds is logged at ``level`` (DEBUG); a failure at ``error_level`` (WARNING)
 with the error's kind and message, except NotFound and ConditionNotMatch, which programs
 ask for on purpose (``exists``, conditional writes) and which are logged at ``level``.
-A streaming writer is logged once, at close or abort, with the bytes it took; a listing
-once, when it ends, with the entries it yielded. Each record also carries the fields as
-attributes, for structured handlers: ``opendal_operation``, ``opendal_service``,
-``opendal_path``, ``opendal_outcome``, ``opendal_duration`` (seconds), ``opendal_bytes``.
+A streaming writer is logged once, at close or abort (``writer_abort``), with the bytes it
+took, plus a record for each ``write`` that failed; a writer dropped without either is
+logged as an aborted one that failed. A listing is logged once, when it runs out, fails,
+or is closed or dropped, with the entries it yielded. ``delete_many`` is logged as
+``N paths``, and each path it could not delete as a ``delete``; ``copy`` and ``rename``
+as ``source => target``; a presign by its outcome only (the URL is a credential).
+
+Each record also carries the fields as attributes, for structured handlers:
+``opendal_operation``, ``opendal_service``, ``opendal_path``, ``opendal_outcome``,
+``opendal_duration`` (seconds), ``opendal_bytes``.
 
 Every message passes through ``core.secrets.redact``: a registered credential never
 reaches a handler. When the logger is disabled for both levels the layer only forwards.
@@ -23,30 +29,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from opendal_lab.core.access import Access, BaseLayer, Failures, LayeredAccess, Writer
+from opendal_lab.core.access import Access, BaseLayer, Failures
 from opendal_lab.core.errors import ConditionNotMatch, Error, NotFound
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
 from opendal_lab.core.secrets import redact
-from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.core.wrapping import OperationObserver
 
 __all__ = ["LoggingLayer"]
 
 _EXPECTED = (NotFound, ConditionNotMatch)
-T = TypeVar("T")
+#: operation, path, target (copy, rename), perf_counter() at the start
+_Token = tuple[str, str | None, str | None, float]
 
 
-class _LoggingAccess(LayeredAccess):
+class _LoggingAccess(OperationObserver[_Token]):
     layer: LoggingLayer
 
     def __init__(self, inner: Access, layer: LoggingLayer) -> None:
@@ -54,8 +51,33 @@ class _LoggingAccess(LayeredAccess):
         self._scheme = self._info.scheme
         self._log = layer.logger
 
-    def _enabled(self) -> bool:
-        return self._log.isEnabledFor(min(self.layer.level, self.layer.error_level))
+    def _start(self, operation: str, path: str | None, target: str | None) -> _Token | None:
+        layer = self.layer
+        if not self._log.isEnabledFor(min(layer.level, layer.error_level)):
+            return None  # disabled for both levels: only forward
+        return operation, path, target, time.perf_counter()
+
+    def _finish(self, token: _Token, error: BaseException | None, size: int | None) -> None:
+        operation, path, target, started = token
+        if target is not None:
+            label = f"{path} => {target}"
+        elif operation == "delete_many":
+            label, size = f"{size} paths", None
+        else:
+            label = path or ""
+        self._emit(operation, label, started, error, size)
+
+    _failed = _finish  # a failed write of a writer: one record, the writer goes on
+
+    def _abort(self, token: _Token, error: BaseException | None, size: int | None) -> None:
+        operation, path, target, started = token
+        if operation == "writer":
+            operation = "writer_abort"
+        self._finish((operation, path, target, started), error, size)
+
+    def _failures(self, token: _Token, failures: Failures, size: int) -> None:
+        for path, err in failures:
+            self._emit("delete", path, time.perf_counter(), err)
 
     def _emit(
         self,
@@ -95,117 +117,6 @@ class _LoggingAccess(LayeredAccess):
                 "opendal_bytes": size,
             },
         )
-
-    def _call(self, operation: str, path: str, fn: Callable[..., T], *args: Any) -> T:
-        if not self._enabled():
-            return fn(*args)
-        started = time.perf_counter()
-        try:
-            result = fn(*args)
-        except Exception as err:
-            self._emit(operation, path, started, err)
-            raise
-        size = len(result) if isinstance(result, bytes) else None
-        if isinstance(result, Metadata) and operation == "write":
-            size = result.content_length
-        self._emit(operation, path, started, size=size)
-        return result
-
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        return self._call("stat", path, self.inner.stat, path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        return self._call("read", path, self.inner.read, path, opts)
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        return self._call("write", path, self.inner.write, path, data, opts)
-
-    def writer(self, path: str, opts: WriteOptions) -> Writer:
-        if not self._enabled():
-            return self.inner.writer(path, opts)
-        started = time.perf_counter()
-        try:
-            inner = self.inner.writer(path, opts)
-        except Exception as err:
-            self._emit("writer", path, started, err)
-            raise
-        return _LoggingWriter(inner, self, path, started)  # logged once, at close or abort
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        if not self._enabled():
-            return self.inner.list(path, opts)
-        return self._list(path, opts)
-
-    def _list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        started = time.perf_counter()
-        count = 0
-        try:
-            for entry in self.inner.list(path, opts):
-                count += 1
-                yield entry
-        except Exception as err:
-            self._emit("list", path, started, err)
-            raise
-        self._emit("list", path, started, size=count)
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._call("delete", path, self.inner.delete, path, opts)
-
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        label = f"{len(items)} paths"
-        failures: Failures = self._call("delete_many", label, self.inner.delete_many, items)
-        for path, err in failures:
-            self._emit("delete", path, time.perf_counter(), err)
-        return failures
-
-    def create_dir(self, path: str) -> None:
-        self._call("create_dir", path, self.inner.create_dir, path)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._call("copy", f"{source} => {target}", self.inner.copy, source, target, opts)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._call("rename", f"{source} => {target}", self.inner.rename, source, target, opts)
-
-    def presign(self, operation: Any, path: str, expire: float, opts: Any) -> Any:
-        # The signed URL is a credential: only the outcome is logged, never the result.
-        return self._call(
-            f"presign_{operation}", path, self.inner.presign, operation, path, expire, opts
-        )
-
-
-class _LoggingWriter:
-    __slots__ = ("_access", "_given", "_inner", "_path", "_started")
-
-    def __init__(self, inner: Writer, access: _LoggingAccess, path: str, started: float) -> None:
-        self._inner = inner
-        self._access = access
-        self._path = path
-        self._given = 0
-        self._started = started
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        try:
-            self._inner.write(data)
-        except Exception as err:
-            self._access._emit("writer", self._path, self._started, err)
-            raise
-        self._given += len(data)
-
-    def close(self) -> Metadata:
-        try:
-            meta = self._inner.close()
-        except Exception as err:
-            self._access._emit("writer", self._path, self._started, err)
-            raise
-        self._access._emit("writer", self._path, self._started, size=self._given)
-        return meta
-
-    def abort(self) -> None:
-        try:
-            self._inner.abort()
-        finally:
-            self._access._emit("writer_abort", self._path, self._started, size=self._given)
 
 
 class LoggingLayer(BaseLayer):

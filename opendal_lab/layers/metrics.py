@@ -29,9 +29,12 @@ Labels: ``scheme``, ``namespace`` (the service's name: memory store, bucket), ``
 ``delete_many``, ``create_dir``, ``copy``, ``rename``, ``presign``), and on the error counter
 ``error``. A ``path`` label is off by default, as in OpenDAL: paths are unbounded, and every
 label value is a time series. ``path_label_level=N`` turns it on with the first N segments
-of the path (``N=1``: ``logs/2024/a.txt`` is counted as ``logs``). Label values pass through
-``core.secrets.redact``. Buckets are OpenDAL's defaults. As in OpenDAL, a failed call counts
-an error and no duration, so calls = duration count + errors; an aborted writer counts neither.
+of the path (``N=1``: ``logs/2024/a.txt`` is counted as ``logs``; copy and rename by their
+source; a ``delete_many`` batch has none, each path it failed to delete its own). Label
+values pass through ``core.secrets.redact``. Buckets are OpenDAL's defaults. As in OpenDAL,
+a failed call counts an error and no duration, so calls = duration count + errors; an
+aborted writer counts neither, one dropped before close or abort an ``Unexpected`` error,
+and a listing stopped early counts as far as it went.
 
 ``namespace`` is the metric name prefix (prometheus_client's term), not the label. The
 metrics are registered once per registry and namespace and shared by every MetricsLayer on
@@ -48,29 +51,12 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
 from typing import Any
 
-from opendal_lab.core.access import (
-    Access,
-    BaseLayer,
-    Failures,
-    LayeredAccess,
-    PresignOperation,
-    Writer,
-)
+from opendal_lab.core.access import Access, BaseLayer, Failures
 from opendal_lab.core.errors import ConfigInvalid, Error
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
 from opendal_lab.core.secrets import redact
-from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.core.wrapping import OperationObserver
 
 try:
     from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
@@ -187,7 +173,13 @@ def _families_for(registry: CollectorRegistry, namespace: str, with_path: bool) 
         return families
 
 
-class _MetricsAccess(LayeredAccess):
+#: operation, path, perf_counter() at the start
+_Token = tuple[str, str | None, float]
+#: Operations whose size counts entries (the rest count bytes).
+_COUNTED = frozenset({"list", "delete_many"})
+
+
+class _MetricsAccess(OperationObserver[_Token]):
     layer: MetricsLayer
 
     def __init__(self, inner: Access, layer: MetricsLayer) -> None:
@@ -205,205 +197,58 @@ class _MetricsAccess(LayeredAccess):
         self._durations: dict[str, Histogram] = {}
         self._sizes: dict[str, Histogram] = {}
         self._counts: dict[str, Histogram] = {}
-        self._failures: dict[str, Counter] = {}
+        self._errored: dict[str, Counter] = {}
 
-    def _child(self, metric: Any, cache: dict[str, Any], op: str, path: str, *extra: str) -> Any:
+    def _child(
+        self, metric: Any, cache: dict[str, Any], op: str, path: str | None, *extra: str
+    ) -> Any:
         if self._level:
-            label = path_label(path, self._level)
+            label = path_label(path or "", self._level)
             key = "\0".join((op, label, *extra))
         else:
             label = ""
             key = f"{op}\0{extra[0]}" if extra else op
         child = cache.get(key)
         if child is None:
-            values = (*self._base, op, redact(label)) if self._level else (*self._base, op)
+            name = "presign" if op.startswith("presign_") else op  # one label for all presigns
+            values = (*self._base, name, redact(label)) if self._level else (*self._base, name)
             child = cache[key] = metric.labels(*values, *extra)
         return child
 
-    def _done(self, op: str, path: str, started: float) -> None:
+    def _error(self, op: str, path: str | None, err: BaseException) -> None:
+        kind = err.kind.value if isinstance(err, Error) else type(err).__name__
+        self._child(self._errors, self._errored, op, path, kind).inc()
+
+    def _start(self, operation: str, path: str | None, target: str | None) -> _Token:
+        return operation, path, time.perf_counter()  # copy and rename count by their source
+
+    def _finish(self, token: _Token, error: BaseException | None, size: int | None) -> None:
+        op, path, started = token
+        if error is not None:
+            self._error(op, path, error)
+            return
         # Every successful call ends here: skip the general lookup when there is no path label.
         child = None if self._level else self._durations.get(op)
         if child is None:
             child = self._child(self._duration, self._durations, op, path)
         child.observe(time.perf_counter() - started)
+        if size is not None:
+            if op in _COUNTED:
+                self._child(self._entries, self._counts, op, path).observe(size)
+            else:
+                self._child(self._bytes, self._sizes, op, path).observe(size)
 
-    def _size(self, op: str, path: str, size: int) -> None:
-        self._child(self._bytes, self._sizes, op, path).observe(size)
+    def _abort(self, token: _Token, error: BaseException | None, size: int | None) -> None:
+        # An aborted writer counts neither; a listing stopped early counts as far as it went.
+        if token[0] != "writer" or error is not None:
+            self._finish(token, error, size)
 
-    def _count(self, op: str, path: str, count: int) -> None:
-        self._child(self._entries, self._counts, op, path).observe(count)
+    def _failed(self, token: _Token, error: BaseException, size: int | None) -> None:
+        self._error(token[0], token[1], error)
 
-    def _failed(self, op: str, path: str, err: BaseException) -> None:
-        kind = err.kind.value if isinstance(err, Error) else type(err).__name__
-        self._child(self._errors, self._failures, op, path, kind).inc()
-
-    # -- operations: stat and read are written out, they are the hot path -----------------
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        started = time.perf_counter()
-        try:
-            meta = self.inner.stat(path, opts)
-        except Exception as err:
-            self._failed("stat", path, err)
-            raise
-        self._done("stat", path, started)
-        return meta
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        started = time.perf_counter()
-        try:
-            data = self.inner.read(path, opts)
-        except Exception as err:
-            self._failed("read", path, err)
-            raise
-        self._done("read", path, started)
-        self._size("read", path, len(data))
-        return data
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        started = time.perf_counter()
-        try:
-            meta = self.inner.write(path, data, opts)
-        except Exception as err:
-            self._failed("write", path, err)
-            raise
-        self._done("write", path, started)
-        self._size("write", path, len(data))
-        return meta
-
-    def writer(self, path: str, opts: WriteOptions) -> Writer:
-        started = time.perf_counter()
-        try:
-            inner = self.inner.writer(path, opts)
-        except Exception as err:
-            self._failed("writer", path, err)
-            raise
-        return _MetricsWriter(inner, self, path, started)
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        started = time.perf_counter()
-        try:
-            entries = self.inner.list(path, opts)
-        except Exception as err:
-            self._failed("list", path, err)
-            raise
-        return self._list(entries, path, started)
-
-    def _list(self, entries: Iterator[Entry], path: str, started: float) -> Iterator[Entry]:
-        count = 0
-        failed = False
-        try:
-            for entry in entries:
-                count += 1
-                yield entry
-        except Exception as err:
-            failed = True
-            self._failed("list", path, err)
-            raise
-        finally:
-            # A listing abandoned early (``next(op.list(d))``) still counts, as far as it went.
-            if not failed:
-                self._done("list", path, started)
-                self._count("list", path, count)
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        started = time.perf_counter()
-        try:
-            self.inner.delete(path, opts)
-        except Exception as err:
-            self._failed("delete", path, err)
-            raise
-        self._done("delete", path, started)
-
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        started = time.perf_counter()
-        first = items[0][0] if items else ""
-        try:
-            failures = self.inner.delete_many(items)
-        except Exception as err:
-            self._failed("delete_many", first, err)
-            raise
-        self._done("delete_many", first, started)
-        self._count("delete_many", first, len(items))
+    def _failures(self, token: _Token, failures: Failures, size: int) -> None:
         for path, failure in failures:
-            self._failed("delete_many", path, failure)
-        return failures
-
-    def create_dir(self, path: str) -> None:
-        started = time.perf_counter()
-        try:
-            self.inner.create_dir(path)
-        except Exception as err:
-            self._failed("create_dir", path, err)
-            raise
-        self._done("create_dir", path, started)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        started = time.perf_counter()
-        try:
-            self.inner.copy(source, target, opts)
-        except Exception as err:
-            self._failed("copy", source, err)
-            raise
-        self._done("copy", source, started)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        started = time.perf_counter()
-        try:
-            self.inner.rename(source, target, opts)
-        except Exception as err:
-            self._failed("rename", source, err)
-            raise
-        self._done("rename", source, started)
-
-    def presign(
-        self, operation: PresignOperation, path: str, expire: float, opts: Any
-    ) -> PresignedRequest:
-        started = time.perf_counter()
-        try:
-            request = self.inner.presign(operation, path, expire, opts)
-        except Exception as err:
-            self._failed("presign", path, err)
-            raise
-        self._done("presign", path, started)
-        return request
-
-
-class _MetricsWriter:
-    """Counts the bytes given; observes duration and bytes once, at close."""
-
-    __slots__ = ("_access", "_given", "_inner", "_path", "_started")
-
-    def __init__(self, inner: Writer, access: _MetricsAccess, path: str, started: float) -> None:
-        self._inner = inner
-        self._access = access
-        self._path = path
-        self._started = started
-        self._given = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        try:
-            self._inner.write(data)
-        except Exception as err:
-            self._access._failed("writer", self._path, err)
-            raise
-        self._given += len(data)
-
-    def close(self) -> Metadata:
-        try:
-            meta = self._inner.close()
-        except Exception as err:
-            self._access._failed("writer", self._path, err)
-            raise
-        self._access._done("writer", self._path, self._started)
-        self._access._size("writer", self._path, self._given)
-        return meta
-
-    def abort(self) -> None:
-        try:
-            self._inner.abort()
-        except Exception as err:
-            self._access._failed("writer", self._path, err)
-            raise
+            self._error("delete_many", path, failure)
 
 
 class MetricsLayer(BaseLayer):

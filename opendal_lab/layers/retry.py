@@ -52,28 +52,13 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
 from typing import Any, TypeVar
 
-from opendal_lab.core.access import (
-    Access,
-    BaseLayer,
-    Failures,
-    LayeredAccess,
-    PresignOperation,
-    Writer,
-)
+from opendal_lab.core.access import Access, BaseLayer, Failures, Writer
 from opendal_lab.core.errors import ConfigInvalid, Error
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
-from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.core.options import DeleteOptions, ListOptions, ReadOptions, WriteOptions
+from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.core.wrapping import CallWrapper
 
 __all__ = ["Notify", "RetryLayer"]
 
@@ -82,20 +67,23 @@ T = TypeVar("T")
 Notify = Callable[[Error, float, int], None]
 
 
-class _RetryAccess(LayeredAccess):
+class _RetryAccess(CallWrapper):
+    """Retries each call below (``_around``); read resumes a short read, list a broken
+    listing, delete_many sends again only what failed, and a writer's abort is not retried."""
+
     layer: RetryLayer
 
     def __init__(self, inner: Access, layer: BaseLayer) -> None:
         super().__init__(inner, layer)
         self._max = self.layer.max_times
 
-    def _run(self, call: Callable[[], T]) -> T:
-        """``call()``, again after a backoff while it fails with a temporary error."""
+    def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)``, again after a backoff while it fails with a temporary error."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return call()
+                return call(*args)
             except Error as err:
                 if not err.is_temporary:
                     raise
@@ -104,11 +92,8 @@ class _RetryAccess(LayeredAccess):
                     raise
                 self.layer._backoff(err, attempt)
 
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        return self._run(partial(self.inner.stat, path, opts))
-
     def read(self, path: str, opts: ReadOptions) -> bytes:
-        data = self._run(partial(self.inner.read, path, opts))
+        data = self._around("read", path, self.inner.read, path, opts)
         if opts.size is None or len(data) >= opts.size:
             return data
         return self._resume_read(path, opts, data)
@@ -119,7 +104,7 @@ class _RetryAccess(LayeredAccess):
         parts, got, empty = [first], len(first), 0
         while got < size:
             rest = dataclasses.replace(opts, offset=opts.offset + got, size=size - got)
-            more = self._run(partial(self.inner.read, path, rest))
+            more = self._around("read", path, self.inner.read, path, rest)
             if not more:
                 empty += 1
                 if empty > self._max:
@@ -130,15 +115,12 @@ class _RetryAccess(LayeredAccess):
             got += len(more)
         return b"".join(parts)
 
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        return self._run(partial(self.inner.write, path, data, opts))
-
     def writer(self, path: str, opts: WriteOptions) -> Writer:
-        return _RetryWriter(self._run(partial(self.inner.writer, path, opts)), self)
+        return _RetryWriter(self._around("write", path, self.inner.writer, path, opts), self)
 
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
         # Created here, not in the generator: a permanent error still raises at list().
-        return self._listing(path, opts, self._run(partial(self.inner.list, path, opts)))
+        return self._listing(path, opts, self._around("list", path, self.inner.list, path, opts))
 
     def _listing(self, path: str, opts: ListOptions, first: Iterator[Entry]) -> Iterator[Entry]:
         # Versions share a path, so only plain listings can resume by key.
@@ -189,9 +171,6 @@ class _RetryAccess(LayeredAccess):
             if close is not None:
                 close()
 
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._run(partial(self.inner.delete, path, opts))
-
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         pending = list(items)
         final: Failures = []
@@ -221,20 +200,6 @@ class _RetryAccess(LayeredAccess):
             pending = [(p, o) for p, o in pending if p in paths]
             self.layer._backoff(again[0][1], attempt)
 
-    def create_dir(self, path: str) -> None:
-        self._run(partial(self.inner.create_dir, path))
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._run(partial(self.inner.copy, source, target, opts))
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._run(partial(self.inner.rename, source, target, opts))
-
-    def presign(
-        self, operation: PresignOperation, path: str, expire: float, opts: Any
-    ) -> PresignedRequest:
-        return self._run(partial(self.inner.presign, operation, path, expire, opts))
-
 
 class _RetryWriter:
     """Retries each ``write`` and ``close`` alone: a failed call is assumed to have done nothing."""
@@ -246,10 +211,10 @@ class _RetryWriter:
         self._access = access
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._access._run(partial(self._inner.write, data))
+        self._access._around("write", None, self._inner.write, data)
 
     def close(self) -> Metadata:
-        return self._access._run(self._inner.close)
+        return self._access._around("write", None, self._inner.close)
 
     def abort(self) -> None:
         self._inner.abort()

@@ -60,28 +60,14 @@ import queue
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from opendal_lab.core.access import (
-    Access,
-    BaseLayer,
-    Failures,
-    LayeredAccess,
-    PresignOperation,
-    Writer,
-)
+from opendal_lab.core.access import Access, BaseLayer, Writer
 from opendal_lab.core.errors import ConfigInvalid, Timeout, Unexpected
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
-from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.core.options import WriteOptions
+from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.core.wrapping import CallWrapper
 
 __all__ = ["TimeoutLayer"]
 
@@ -89,6 +75,8 @@ T = TypeVar("T")
 _IDLE_EXIT = 60.0  # seconds a worker waits for work before it ends
 _END: Any = object()
 _names = itertools.count(1)
+#: Calls on the I/O budget: read, write, and a writer's creation and calls (named write).
+_IO = frozenset({"read", "write"})
 
 
 class _Task:
@@ -174,27 +162,22 @@ class _Pool:
         return self._threads
 
 
-class _TimeoutAccess(LayeredAccess):
+class _TimeoutAccess(CallWrapper):
+    """Runs each call below on a worker, within its budget. Writers and listing steps are
+    its own: after a stall, the call still running owns the stream."""
+
     layer: TimeoutLayer
 
     def __init__(self, inner: Access, layer: TimeoutLayer) -> None:
         super().__init__(inner, layer)
         self._scheme = self._info.scheme
 
-    def _run(
-        self,
-        io: bool,
-        operation: str,
-        path: str | None,
-        fn: Callable[..., T],
-        *args: Any,
-        context: dict[str, Any] | None = None,
-    ) -> T:
-        """``fn(*args)`` on a worker; ``Timeout`` if it has not returned within the budget."""
-        result: T = self._wait(self._start(fn, args), io, operation, path, context)
+    def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` on a worker; ``Timeout`` if it has not returned within the budget."""
+        result: T = self._wait(self._submit(call, args), operation, path, args)
         return result
 
-    def _start(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> _Task:
+    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> _Task:
         task = _Task(fn, args)
         self.layer._workers().submit(task)
         return task
@@ -202,13 +185,13 @@ class _TimeoutAccess(LayeredAccess):
     def _wait(
         self,
         task: _Task,
-        io: bool,
         operation: str,
         path: str | None,
-        context: dict[str, Any] | None = None,
+        args: tuple[Any, ...] = (),
         label: str = "",
     ) -> Any:
         layer = self.layer
+        io = operation in _IO
         budget = layer.io_timeout if io else layer.timeout
         if not task.done.acquire(timeout=budget):
             if _claim(task):  # still waiting for a worker: dropped, it will never run
@@ -219,47 +202,37 @@ class _TimeoutAccess(LayeredAccess):
                 task.stalled = True
                 call = "still running in the background, its result discarded"
             if call:
+                context: dict[str, Any] = {}
+                if operation in ("copy", "rename"):  # both ends, rather than the source alone
+                    path, context = None, {"from": args[0], "to": args[1]}
+                elif operation == "delete_many":
+                    context = {"batch_size": len(args[0])}
                 kind = "I/O" if io else "control"
-                err = Timeout(
+                raise Timeout(
                     f"{label or operation} timed out after {budget:g} s "
                     f"(TimeoutLayer's {kind} budget)",
                     operation=operation,
                     service=self._scheme,
                     path=path,
-                    context={**(context or {}), "call": call},
+                    context={**context, "call": call},
                 )
-                raise err
         if task.error is not None:
             error, task.error = task.error, None
             raise error
         return task.result
 
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        return self._run(False, "stat", path, self.inner.stat, path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        return self._run(True, "read", path, self.inner.read, path, opts)
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        return self._run(True, "write", path, self.inner.write, path, data, opts)
-
     def writer(self, path: str, opts: WriteOptions) -> Writer:
-        task = self._start(self.inner.writer, (path, opts))
-        inner: Writer = self._wait(task, True, "write", path, label="opening a writer")
+        task = self._submit(self.inner.writer, (path, opts))
+        inner: Writer = self._wait(task, "write", path, label="opening a writer")
         return _TimeoutWriter(inner, self, path)
 
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        # Created here, not in the generator, so an error (or a timeout) raises at list().
-        return self._steps(path, self._run(False, "list", path, self.inner.list, path, opts))
-
-    def _steps(self, path: str, inner: Iterator[Entry]) -> Iterator[Entry]:
-        it = iter(inner)
+    def _steps(self, path: str, it: Iterator[Entry]) -> Iterator[Entry]:
         stalled = False
         try:
             while True:
-                task = self._start(next, (it, _END))
+                task = self._submit(next, (it, _END))
                 try:
-                    entry = self._wait(task, False, "list", path)
+                    entry = self._wait(task, "list", path)
                 finally:
                     stalled = task.stalled
                 if entry is _END:
@@ -270,37 +243,6 @@ class _TimeoutAccess(LayeredAccess):
             close = getattr(it, "close", None)
             if close is not None and not stalled:
                 close()
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._run(False, "delete", path, self.inner.delete, path, opts)
-
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        return self._run(
-            False,
-            "delete_many",
-            None,
-            self.inner.delete_many,
-            items,
-            context={"batch_size": len(items)},
-        )
-
-    def create_dir(self, path: str) -> None:
-        self._run(False, "create_dir", path, self.inner.create_dir, path)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        where = {"from": source, "to": target}
-        self._run(False, "copy", None, self.inner.copy, source, target, opts, context=where)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        where = {"from": source, "to": target}
-        self._run(False, "rename", None, self.inner.rename, source, target, opts, context=where)
-
-    def presign(
-        self, operation: PresignOperation, path: str, expire: float, opts: Any
-    ) -> PresignedRequest:
-        return self._run(
-            False, f"presign_{operation}", path, self.inner.presign, operation, path, expire, opts
-        )
 
 
 class _TimeoutWriter:
@@ -328,9 +270,9 @@ class _TimeoutWriter:
                 service=self._access._scheme,
                 path=self._path,
             )
-        task = self._access._start(self._locked, (fn, *args))
+        task = self._access._submit(self._locked, (fn, *args))
         try:
-            result: T = self._access._wait(task, True, "write", self._path, label=f"writer {step}")
+            result: T = self._access._wait(task, "write", self._path, label=f"writer {step}")
         finally:
             if task.stalled:
                 self._stalled = step
@@ -345,7 +287,7 @@ class _TimeoutWriter:
     def abort(self) -> None:
         if self._stalled:
             # The stalled call holds the lock: abort once it returns, without waiting here.
-            self._access._start(self._locked, (self._inner.abort,))
+            self._access._submit(self._locked, (self._inner.abort,))
             return
         self._call("abort", self._inner.abort)
 

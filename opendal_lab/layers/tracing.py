@@ -39,30 +39,15 @@ Needs ``pip install 'opendal-lab[tracing]'`` (opentelemetry-api only; the SDK is
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any, get_args
 
-from opendal_lab.core.access import (
-    OPERATIONS,
-    Access,
-    BaseLayer,
-    Failures,
-    LayeredAccess,
-    PresignOperation,
-    Writer,
-)
+from opendal_lab.core.access import OPERATIONS, Access, BaseLayer, Failures, PresignOperation
 from opendal_lab.core.errors import Error
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
+from opendal_lab.core.options import ListOptions
 from opendal_lab.core.secrets import redact
-from opendal_lab.core.types import Entry, Metadata, PresignedRequest
+from opendal_lab.core.types import Entry
+from opendal_lab.core.wrapping import OperationObserver
 
 try:
     from opentelemetry import context as otel_context
@@ -77,7 +62,14 @@ __all__ = ["TRACER_NAME", "TracingLayer"]
 
 #: The instrumentation scope of every span this layer makes.
 TRACER_NAME = "opendal_lab"
-T = TypeVar("T")
+#: Where an operation's size goes.
+_SIZE_ATTRIBUTES = {
+    "read": "opendal.bytes",
+    "write": "opendal.bytes",
+    "writer": "opendal.bytes",
+    "list": "opendal.entries",
+    "delete_many": "opendal.batch.size",
+}
 
 
 def _record_failure(span: Span, err: BaseException, stacktrace: bool) -> None:
@@ -101,7 +93,18 @@ def _record_failure(span: Span, err: BaseException, stacktrace: bool) -> None:
     span.set_status(Status(StatusCode.ERROR, redact(summary)))
 
 
-class _TracingAccess(LayeredAccess):
+class _Live:
+    """An operation's span, and the context token that made it current (see ``_enter``)."""
+
+    __slots__ = ("attached", "operation", "span")
+
+    def __init__(self, span: Span, operation: str) -> None:
+        self.span = span
+        self.operation = operation
+        self.attached = otel_context.attach(trace.set_span_in_context(span))
+
+
+class _TracingAccess(OperationObserver[_Live]):
     layer: TracingLayer
 
     def __init__(self, inner: Access, layer: TracingLayer) -> None:
@@ -117,9 +120,12 @@ class _TracingAccess(LayeredAccess):
         # Built once: a call whose span does not record (no SDK, sampled out) builds nothing.
         self._names = {op: f"opendal.{op}" for op in OPERATIONS}
         self._statics = {op: {**static, "opendal.operation": op} for op in OPERATIONS}
+        for presign in get_args(PresignOperation):  # one span name for every presign
+            op = f"presign_{presign}"
+            self._names[op] = "opendal.presign"
+            self._statics[op] = {**self._statics["presign"], "opendal.presign.operation": presign}
 
-    def _begin(self, operation: str, path: str | None, target: str | None = None) -> Span | None:
-        """A started span with the path attributes, or None when it does not record."""
+    def _start(self, operation: str, path: str | None, target: str | None) -> _Live | None:
         span = self._tracer.start_span(self._names[operation], attributes=self._statics[operation])
         if not span.is_recording():
             return None
@@ -128,254 +134,59 @@ class _TracingAccess(LayeredAccess):
             span.set_attribute("opendal.to", redact(target))
         elif path is not None:
             span.set_attribute("opendal.path", redact(path))
-        return span
+        return _Live(span, operation)  # current while the operation runs below
 
-    def _call(
-        self,
-        operation: str,
-        path: str,
-        fn: Callable[..., T],
-        *args: Any,
-        target: str | None = None,
-        size: int | None = None,
-    ) -> T:
-        span = self._begin(operation, path, target)
-        if span is None:
-            return fn(*args)
+    def _enter(self, token: _Live) -> None:
+        token.attached = otel_context.attach(trace.set_span_in_context(token.span))
+
+    def _exit(self, token: _Live) -> None:
+        otel_context.detach(token.attached)
+
+    def _finish(self, token: _Live, error: BaseException | None, size: int | None) -> None:
+        self._end(token, error, size, complete=error is None)
+
+    def _abort(self, token: _Live, error: BaseException | None, size: int | None) -> None:
+        if token.operation == "writer":
+            token.span.set_attribute("opendal.writer.aborted", True)
+        self._end(token, error, size, complete=False)
+
+    def _end(
+        self, token: _Live, error: BaseException | None, size: int | None, complete: bool
+    ) -> None:
+        otel_context.detach(token.attached)
+        span = token.span
         if size is not None:
-            span.set_attribute("opendal.bytes", size)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            result = fn(*args)
-        except Exception as err:
-            _record_failure(span, err, self._stacktrace)
-            raise
-        else:
-            if isinstance(result, bytes):
-                span.set_attribute("opendal.bytes", len(result))
-            return result
-        finally:
-            otel_context.detach(token)
-            span.end()
-
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        return self._call("stat", path, self.inner.stat, path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        return self._call("read", path, self.inner.read, path, opts)
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        return self._call("write", path, self.inner.write, path, data, opts, size=len(data))
-
-    def writer(self, path: str, opts: WriteOptions) -> Writer:
-        span = self._begin("writer", path)
-        if span is None:
-            return self.inner.writer(path, opts)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            inner = self.inner.writer(path, opts)
-        except Exception as err:
-            _record_failure(span, err, self._stacktrace)
-            span.end()
-            raise
-        finally:
-            otel_context.detach(token)
-        return _TracingWriter(inner, span, self._stacktrace)
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        span = self._begin("list", path)
-        if span is None:
-            return self.inner.list(path, opts)
-        if opts.recursive:
-            span.set_attribute("opendal.list.recursive", True)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            entries = self.inner.list(path, opts)
-        except Exception as err:
-            _record_failure(span, err, self._stacktrace)
-            span.end()
-            raise
-        finally:
-            otel_context.detach(token)
-        return _TracingLister(entries, span, self._stacktrace)
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._call("delete", path, self.inner.delete, path, opts)
-
-    def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        span = self._begin("delete_many", None)
-        if span is None:
-            return self.inner.delete_many(items)
-        span.set_attribute("opendal.batch.size", len(items))
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            failures = self.inner.delete_many(items)
-        except Exception as err:
-            _record_failure(span, err, self._stacktrace)
-            raise
-        else:
-            span.set_attribute("opendal.batch.failures", len(failures))
-            for path, failure in failures:
-                span.add_event(
-                    "delete failed",
-                    {
-                        "opendal.path": redact(path),
-                        "error.type": failure.kind.value,
-                        "exception.message": redact(str(failure)),
-                    },
-                )
-            if failures:
-                message = f"{len(failures)} of {len(items)} deletes failed"
-                span.set_status(Status(StatusCode.ERROR, message))
-            return failures
-        finally:
-            otel_context.detach(token)
-            span.end()
-
-    def create_dir(self, path: str) -> None:
-        self._call("create_dir", path, self.inner.create_dir, path)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._call("copy", source, self.inner.copy, source, target, opts, target=target)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._call("rename", source, self.inner.rename, source, target, opts, target=target)
-
-    def presign(
-        self, operation: PresignOperation, path: str, expire: float, opts: Any
-    ) -> PresignedRequest:
-        # The signed request is a credential: it never goes on the span.
-        span = self._begin("presign", path)
-        if span is None:
-            return self.inner.presign(operation, path, expire, opts)
-        span.set_attribute("opendal.presign.operation", operation)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            return self.inner.presign(operation, path, expire, opts)
-        except Exception as err:
-            _record_failure(span, err, self._stacktrace)
-            raise
-        finally:
-            otel_context.detach(token)
-            span.end()
-
-
-class _TracingWriter:
-    """Keeps the writer's span open until close or abort; current during each inner call."""
-
-    __slots__ = ("_given", "_inner", "_open", "_span", "_stacktrace")
-
-    def __init__(self, inner: Writer, span: Span, stacktrace: bool) -> None:
-        self._inner = inner
-        self._span = span
-        self._stacktrace = stacktrace
-        self._given = 0
-        self._open = True
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        token = otel_context.attach(trace.set_span_in_context(self._span))
-        try:
-            self._inner.write(data)
-        except Exception as err:
-            if self._open:  # the caller will abort; the span ends there
-                _record_failure(self._span, err, self._stacktrace)
-            raise
-        finally:
-            otel_context.detach(token)
-        self._given += len(data)
-
-    def close(self) -> Metadata:
-        token = otel_context.attach(trace.set_span_in_context(self._span))
-        try:
-            meta = self._inner.close()
-        except Exception as err:
-            self._end(err)
-            raise
-        finally:
-            otel_context.detach(token)
-        self._end(None)
-        return meta
-
-    def abort(self) -> None:
-        token = otel_context.attach(trace.set_span_in_context(self._span))
-        try:
-            self._inner.abort()
-        except Exception as err:
-            self._end(err, aborted=True)
-            raise
-        finally:
-            otel_context.detach(token)
-        self._end(None, aborted=True)
-
-    def _end(self, err: BaseException | None, aborted: bool = False) -> None:
-        if not self._open:
-            return
-        self._open = False
-        span = self._span
-        span.set_attribute("opendal.bytes", self._given)
-        if aborted:
-            span.set_attribute("opendal.writer.aborted", True)
-        if err is not None:
-            _record_failure(span, err, self._stacktrace)
+            span.set_attribute(_SIZE_ATTRIBUTES[token.operation], size)
+        if token.operation == "list":
+            span.set_attribute("opendal.list.complete", complete)
+        if error is not None:
+            _record_failure(span, error, self._stacktrace)
         span.end()
 
-    def __del__(self) -> None:
-        if getattr(self, "_open", False):
-            self._open = False
-            self._span.set_status(Status(StatusCode.ERROR, "writer dropped before close or abort"))
-            self._span.end()
+    def _failed(self, token: _Live, error: BaseException, size: int | None) -> None:
+        _record_failure(token.span, error, self._stacktrace)  # the caller will abort
 
+    def _failures(self, token: _Live, failures: Failures, size: int) -> None:
+        span = token.span
+        span.set_attribute("opendal.batch.failures", len(failures))
+        for path, failure in failures:
+            span.add_event(
+                "delete failed",
+                {
+                    "opendal.path": redact(path),
+                    "error.type": failure.kind.value,
+                    "exception.message": redact(str(failure)),
+                },
+            )
+        if failures:
+            message = f"{len(failures)} of {size} deletes failed"
+            span.set_status(Status(StatusCode.ERROR, message))
 
-class _TracingLister:
-    """Yields the inner entries; the span ends when they run out, fail, or are dropped."""
-
-    __slots__ = ("_count", "_inner", "_open", "_span", "_stacktrace")
-
-    def __init__(self, inner: Iterator[Entry], span: Span, stacktrace: bool) -> None:
-        self._inner = inner
-        self._span = span
-        self._stacktrace = stacktrace
-        self._count = 0
-        self._open = True
-
-    def __iter__(self) -> _TracingLister:
-        return self
-
-    def __next__(self) -> Entry:
-        if not self._open:
-            raise StopIteration
-        token = otel_context.attach(trace.set_span_in_context(self._span))
-        try:
-            entry = next(self._inner)
-        except StopIteration:
-            self._end(complete=True)
-            raise
-        except Exception as err:
-            _record_failure(self._span, err, self._stacktrace)
-            self._end(complete=False)
-            raise
-        finally:
-            otel_context.detach(token)
-        self._count += 1
-        return entry
-
-    def close(self) -> None:
-        """Stop early: close the inner listing and end the span (``complete`` is False)."""
-        if self._open:
-            self._end(complete=False)
-            close = getattr(self._inner, "close", None)
-            if close is not None:
-                close()
-
-    def _end(self, complete: bool) -> None:
-        self._open = False
-        self._span.set_attribute("opendal.entries", self._count)
-        self._span.set_attribute("opendal.list.complete", complete)
-        self._span.end()
-
-    def __del__(self) -> None:
-        if getattr(self, "_open", False):
-            self._end(complete=False)
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        token = self._start("list", path, None)
+        if token is not None and opts.recursive:
+            token.span.set_attribute("opendal.list.recursive", True)
+        return self._listing(token, path, opts)
 
 
 class TracingLayer(BaseLayer):
