@@ -10,13 +10,14 @@ PLUGIN := $(VENV)/.plugin-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --upgrade pip uv
+	# uv resolves and installs the same requirements as pip, in seconds instead of minutes.
+	$(BIN)/uv pip install --python $(BIN)/python -q -e ".[dev]"
 	touch $(STAMP)
 
 # The test run installs a small third-party plugin (tests/plugin_pkg) to prove entry points work.
 $(PLUGIN): $(STAMP) tests/plugin_pkg/pyproject.toml
-	$(BIN)/pip install -q -e tests/plugin_pkg
+	$(BIN)/uv pip install --python $(BIN)/python -q -e tests/plugin_pkg
 	touch $(PLUGIN)
 
 setup: $(STAMP)
