@@ -46,6 +46,8 @@ from opendal_lab.datasource.protocol import (
 from opendal_lab.datasource.range import RangeSource
 from opendal_lab.datasource.resolve import CLASS_OPTION, MODULE_OPTION, resolve_source
 from opendal_lab.datasource.scan import scan
+from opendal_lab.datasource.sources.files import FileSource
+from opendal_lab.datasource.sources.sql import SqlSource
 
 __all__ = [
     "CLASS_OPTION",
@@ -55,12 +57,14 @@ __all__ = [
     "BaseDataSource",
     "DataSource",
     "DataSourceError",
+    "FileSource",
     "Filter",
     "PartitionFailed",
     "RangeSource",
     "SchemaMismatch",
     "SourceInvalid",
     "SourceNotFound",
+    "SqlSource",
     "filters_to_expr",
     "load",
     "pushdown_keywords",
