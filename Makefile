@@ -39,12 +39,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 
-## Print the benchmark tables (per-call cost of the core; s3 against s3fs and botocore on moto;
-## parquet reads through the fsspec face against fsspec's local filesystem and s3fs).
+## Print the benchmark tables: the core, s3, the fsspec face, each optional layer, the data
+## source loader (files against Polars, SQL against ConnectorX); README.md says what each compares.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_s3.py
 	$(BIN)/python bench/bench_fsspec.py
+	$(BIN)/python bench/bench_layers.py
+	$(BIN)/python bench/bench_loader.py
+	$(BIN)/python bench/bench_sql.py
 
 clean:
 	rm -rf $(VENV)
