@@ -26,6 +26,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from timing import fmt, ratio
+
 import opendal_lab as od
 from opendal_lab.core.options import DEFAULT_LIST, DEFAULT_READ, DEFAULT_STAT, DEFAULT_WRITE
 
@@ -54,20 +56,6 @@ def per_call(fns: dict[str, Callable[[], Any] | None], budget: float) -> dict[st
         for column, timer in timers.items():
             best[column] = min(best[column], timer.timeit(numbers[column]) / numbers[column])
     return {c: best.get(c) for c in fns}
-
-
-def fmt(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:.0f} ns"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    return f"{seconds * 1e3:.2f} ms"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "-" if a is None or b is None else f"{a / b:.2f}x"
 
 
 def setup(root: str) -> dict[str, dict[str, Any]]:

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gc
 import json
 import os
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from bench_s3 import KEY, REGION, SECRET, moto_server
+from timing import best_of, fmt, ratio
 
 import opendal_lab as od
 from opendal_lab.core.access import BaseLayer, LayeredAccess
@@ -134,29 +133,6 @@ def polars_read(source: str | Callable[[], Any], columns: list[str] | None) -> C
             return pl.read_parquet(f, columns=columns, use_pyarrow=True)
 
     return run
-
-
-def best_of(fns: dict[str, Callable[[], Any]], rounds: int, budget: float) -> dict[str, float]:
-    """Seconds for each column: the best of interleaved rounds (after a warm-up).
-
-    At least ``rounds`` rounds, more (up to 40x) while the row has used less than ``budget``
-    seconds, so fast rows get enough tries for their minimum to settle. The order of the
-    columns rotates each round, so none always runs right after another.
-    """
-    for fn in fns.values():
-        fn()
-    best = dict.fromkeys(fns, float("inf"))
-    names = list(fns)
-    began = time.perf_counter()
-    r = 0
-    while r < rounds or (r < 40 * rounds and time.perf_counter() - began < budget):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            gc.collect()
-            start = time.perf_counter()
-            fns[name]()
-            best[name] = min(best[name], time.perf_counter() - start)
-        r += 1
-    return best
 
 
 Row = tuple[str, str, str, dict[str, Callable[[], Any]], Callable[[], str], Callable[[], str]]
@@ -310,14 +286,6 @@ def s3_rows(endpoint: str, data: bytes) -> list[Row]:
             )
         )
     return rows
-
-
-def fmt(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1e3:.0f} ms"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "-" if a is None or b is None else f"{a / b:.2f}x"
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench_core import fmt, per_call
+from bench_core import per_call
+from timing import fmt
 
 import opendal_lab as od
 from opendal_lab.core.registry import build_layer

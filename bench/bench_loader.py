@@ -40,13 +40,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from timing import best_of, fmt
 
 import opendal_lab as od
 from opendal_lab.datasource import load, scan
@@ -78,24 +78,6 @@ def make_files(root: str, files: int, rows: int) -> int:
 
 def query(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf.filter((pl.col("k") < 100) & (pl.col("c") == "beta")).select("id", "s")
-
-
-def best_of(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Seconds for each column: the best of ``rounds`` interleaved rounds after a warm-up.
-
-    The order of the columns rotates each round, so none always runs right after another.
-    """
-    for fn in fns.values():
-        fn()
-    best = dict.fromkeys(fns, float("inf"))
-    names = list(fns)
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            gc.collect()
-            start = time.perf_counter()
-            fns[name]()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 # Each runs in a fresh interpreter (``python bench_loader.py --peak <name> <dir>``), on one
@@ -144,10 +126,6 @@ def peak_of(how: str, root: str) -> dict[str, int]:
         check=True,
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
-
-
-def fmt(seconds: float) -> str:
-    return f"{seconds * 1e3:.0f} ms"
 
 
 def main() -> None:

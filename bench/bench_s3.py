@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from timing import best_of
+
 import opendal_lab as od
 
 KIB = 1024
@@ -196,23 +198,6 @@ def rows(c: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, dict[str, Call
             {"opendal_lab": op_ranged, "s3fs": fs_ranged, "botocore": boto_ranged},
         ),
     ]
-
-
-def best_of(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Seconds for each column: the best of ``rounds`` interleaved rounds (after a warm-up).
-
-    The order of the columns rotates each round, so none always runs right after another.
-    """
-    for fn in fns.values():
-        fn()  # warm-up: connections, caches, imports
-    best = dict.fromkeys(fns, float("inf"))
-    names = list(fns)
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            fns[name]()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def main() -> None:

@@ -25,7 +25,6 @@ opendal_lab within 1.2x of ``cx polars``, both producing a Polars DataFrame).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sqlite3
@@ -39,6 +38,7 @@ import connectorx as cx
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from timing import best_of, fmt, ratio
 
 import opendal_lab as od
 from opendal_lab.datasource import load
@@ -70,24 +70,6 @@ def make_db(path: str, rows: int) -> None:
     conn.close()
 
 
-def best_of(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Seconds for each column: the best of ``rounds`` interleaved rounds, after a warm-up.
-
-    The order of the columns rotates each round, so none always runs right after another.
-    """
-    for fn in fns.values():
-        fn()
-    best = dict.fromkeys(fns, float("inf"))
-    names = list(fns)
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            gc.collect()
-            start = time.perf_counter()
-            fns[name]()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
 def contenders(path: str, column: str | None, parts: int) -> dict[str, Callable[[], Any]]:
     options = {"uri": f"sqlite://{path}", "table": "t"}
     cx_args: dict[str, Any] = {}
@@ -104,14 +86,6 @@ def contenders(path: str, column: str | None, parts: int) -> dict[str, Callable[
 
 def height(result: Any) -> int:
     return result.height if isinstance(result, pl.DataFrame) else int(result.num_rows)
-
-
-def fmt(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1e3:.0f} ms"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "-" if a is None or b is None else f"{a / b:.2f}x"
 
 
 def main() -> None:
