@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +23,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully suppo
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
+    import pyspark
     from pysail.spark import SparkConnectServer
     from pyspark.sql import SparkSession
+
+    # Under pytest-xdist ``__main__`` has no spec, so pyspark's Connect dependency check
+    # thinks it runs doctests and imports its test helpers, which exit when they find no
+    # Spark installation. A Spark Connect client needs none: point them at the package.
+    os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
 
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
