@@ -77,6 +77,15 @@ class _RetryAccess(CallWrapper):
         super().__init__(inner, layer)
         self._max = self.layer.max_times
 
+    def _wait_or_raise(self, err: Error, attempt: int) -> None:
+        """The one retry decision: raise ``err`` unless it is temporary and attempts remain
+        (then marked persistent, with ``attempts``); otherwise back off before the next."""
+        if not err.is_temporary:
+            raise err
+        if attempt > self._max:
+            raise err.set_persistent().with_context("attempts", attempt)
+        self.layer._backoff(err, attempt)
+
     def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
         """``call(*args)``, again after a backoff while it fails with a temporary error."""
         attempt = 0
@@ -85,12 +94,7 @@ class _RetryAccess(CallWrapper):
             try:
                 return call(*args)
             except Error as err:
-                if not err.is_temporary:
-                    raise
-                if attempt > self._max:
-                    err.set_persistent().with_context("attempts", attempt)
-                    raise
-                self.layer._backoff(err, attempt)
+                self._wait_or_raise(err, attempt)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         data = self._around("read", path, self.inner.read, path, opts)
@@ -145,13 +149,8 @@ class _RetryAccess(CallWrapper):
                 except StopIteration:
                     return
                 except Error as err:
-                    if not err.is_temporary:
-                        raise
                     failures += 1
-                    if failures > self._max:
-                        err.set_persistent().with_context("attempts", failures)
-                        raise
-                    self.layer._backoff(err, failures)
+                    self._wait_or_raise(err, failures)
                     it = None
                     continue
                 if by_key:
@@ -180,12 +179,7 @@ class _RetryAccess(CallWrapper):
             try:
                 failures = self.inner.delete_many(pending)
             except Error as err:
-                if not err.is_temporary:
-                    raise
-                if attempt > self._max:
-                    err.set_persistent().with_context("attempts", attempt)
-                    raise
-                self.layer._backoff(err, attempt)
+                self._wait_or_raise(err, attempt)
                 continue
             again = [(p, e) for p, e in failures if e.is_temporary]
             final += [(p, e) for p, e in failures if not e.is_temporary]
