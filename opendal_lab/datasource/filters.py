@@ -2,7 +2,7 @@
 
 A ``Filter(column, op, value)`` is one condition on one column; a list of them means all
 of them (AND). It is the form every engine can hand a source: ``scan`` converts the Polars
-predicate into it, the Spark adapter will convert Spark's filters into it, and a SQL
+predicate into it, the Spark adapter converts Spark's pushed filters into it, and a SQL
 source turns it into a WHERE clause. The operators::
 
     ==  !=  <  <=  >  >=    value is a Python scalar (int, float, str, bytes, bool,

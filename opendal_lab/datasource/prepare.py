@@ -15,7 +15,13 @@ from typing import Any, cast
 import polars as pl
 import pyarrow as pa
 
-from opendal_lab.datasource.protocol import DataSource, pushdown_keywords, source_name
+from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.protocol import (
+    DataSource,
+    plan_takes_filters,
+    pushdown_keywords,
+    source_name,
+)
 from opendal_lab.datasource.resolve import resolve_source
 from opendal_lab.datasource.task import ReadPlan
 from opendal_lab.datasource.validate import check_options, check_partitions, check_schema
@@ -31,10 +37,16 @@ class Prepared:
     schema: pa.Schema
     polars_schema: dict[str, pl.DataType]
     keywords: frozenset[str]  # pushdown keywords read_partition accepts
+    plan_filters: bool  # plan_partitions accepts ``filters`` (to drop partitions)
 
-    def partitions(self) -> list[dict[str, Any]]:
-        """The source's partition specs, checked."""
-        return check_partitions(self.name, self.source.plan_partitions(dict(self.options)))
+    def partitions(self, filters: list[Filter] | None = None) -> list[dict[str, Any]]:
+        """The source's partition specs, checked; ``filters`` offered when it takes them."""
+        options = dict(self.options)
+        if filters and self.plan_filters:
+            specs = self.source.plan_partitions(options, filters=list(filters))  # type: ignore[call-arg]
+        else:
+            specs = self.source.plan_partitions(options)
+        return check_partitions(self.name, specs)
 
     def read_plan(
         self,
@@ -86,6 +98,7 @@ def prepare(source: Any, options: Mapping[str, Any] | None) -> Prepared:
         schema=schema,
         polars_schema=polars_schema(schema),
         keywords=pushdown_keywords(resolved),
+        plan_filters=plan_takes_filters(resolved),
     )
 
 

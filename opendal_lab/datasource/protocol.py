@@ -52,6 +52,11 @@ inspects its signature (``**kwargs`` takes them all) and passes only those it ac
 A source that accepts none of these still gives correct answers: the loader applies
 projection, predicate and limit itself, in the worker, before the rows travel back.
 
+``plan_partitions`` may take ``filters`` too (the same list, by keyword): a source that can
+tell from its partition specs alone that no row of a partition passes them (a hive
+directory ``year=2023`` against ``year == 2024``) leaves that partition out of the plan,
+so no task is even started for it. Dropping is all it may do with them.
+
 ``exact_filters(filters, options) -> list[Filter]`` (optional) returns those of
 ``filters`` that ``read_partition`` applies exactly -- no row that fails them comes out.
 The loader does not apply those again, and a limit can then be pushed down with them.
@@ -75,6 +80,7 @@ __all__ = [
     "PUSHDOWN_KEYWORDS",
     "BaseDataSource",
     "DataSource",
+    "plan_takes_filters",
     "pushdown_keywords",
     "source_name",
 ]
@@ -157,6 +163,19 @@ def pushdown_keywords(source: Any) -> frozenset[str]:
         if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     }
     return frozenset(k for k in PUSHDOWN_KEYWORDS if k in named)
+
+
+def plan_takes_filters(source: Any) -> bool:
+    """Whether ``source.plan_partitions`` accepts the ``filters`` keyword."""
+    try:
+        params = inspect.signature(source.plan_partitions).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD
+        or (p.name == "filters" and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for p in params
+    )
 
 
 def source_name(source: Any) -> str:

@@ -3,6 +3,8 @@
 Given what Polars asks of the scan (the projected columns, a predicate, a row limit) and
 the keywords the source's ``read_partition`` accepts, ``plan_pushdown`` decides:
 
+- ``filters``: the predicate's convertible conjuncts, offered to ``read_partition`` and to
+  ``plan_partitions`` (whichever takes them);
 - ``kwargs``: what ``read_partition`` receives -- ``columns`` (the columns needed: the
   projection plus those the loader's own filter reads), ``filters`` (the predicate's
   convertible conjuncts, ``filters.split_predicate``), ``predicate`` (the whole Polars
@@ -56,9 +58,9 @@ def plan_pushdown(
     filters: list[Filter] = []
     exact: list[Filter] = []
     reapply = predicate
-    if predicate is not None and "filters" in keywords:
+    if predicate is not None and ("filters" in keywords or prepared.plan_filters):
         filters, residual = split_predicate(predicate)
-        exact = _exact(prepared, filters)
+        exact = _exact(prepared, filters) if "filters" in keywords else []
         if exact:
             reapply = all_of([residual, *(to_expr(f) for f in filters if f not in exact)])
     roots = set(reapply.meta.root_names()) if reapply is not None else set()

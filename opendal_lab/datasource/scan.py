@@ -91,7 +91,7 @@ def _read(
     n_rows: int | None,
 ) -> Iterator[pl.DataFrame]:
     pushdown = plan_pushdown(prepared, with_columns, predicate, n_rows)
-    specs = prepared.partitions()
+    specs = prepared.partitions(pushdown.filters)
     if not specs or n_rows == 0:
         return  # Polars makes the empty frame from the schema
     window = prefetch or default_workers(len(specs))

@@ -17,8 +17,19 @@ each side from the class or instance given, or from ``python_module`` + ``python
 options when ``source`` is None, as in the seed's ``format("python")`` example. Spark's
 options arrive as strings, which is what every source here expects.
 
-Filters: Spark hands the filters it would like pushed to the reader; this adapter lets
-Spark evaluate them all (its default), so results are right whatever the source does.
+Every piece ``read_partition`` yields is checked against the declared schema as ``load``
+checks it (a source that lies about its schema fails with ``SchemaMismatch``, not a silent
+cast), and a partition that raises fails the query with ``PartitionFailed`` naming the
+source, the partition and its spec.
+
+Filters: when the source's ``read_partition`` takes ``filters``, the reader implements
+``pushFilters``: Spark's pushed conjuncts that have a ``Filter`` form
+(``spark_filters.from_spark``) reach ``plan_partitions`` (when it takes them) and every
+``read_partition``; those the source's ``exact_filters`` claims are not evaluated again by
+Spark, the rest are. Sail calls ``pushFilters`` as is; a JVM Spark calls it only with
+``spark.sql.python.filterPushdown.enabled`` set to true, and otherwise refuses the reader
+with an error naming that setting -- set it, or pass ``push_filters=False`` to build a
+reader without ``pushFilters`` (Spark then evaluates every filter).
 """
 
 from __future__ import annotations
@@ -27,10 +38,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import polars as pl
 import pyarrow as pa
 
-from opendal_lab.datasource.resolve import resolve_source
+from opendal_lab.datasource.errors import DataSourceError, PartitionFailed
+from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.prepare import Prepared, prepare
+from opendal_lab.datasource.spark_filters import from_spark
+from opendal_lab.datasource.task import run_partition
 
 __all__ = ["spark_data_source", "spark_schema"]
 
@@ -54,7 +68,9 @@ def spark_schema(schema: pa.Schema) -> tuple[pa.Schema, Any]:
     return plain, from_arrow_schema(plain)
 
 
-def spark_data_source(source: Any = None, *, name: str | None = None) -> type[Any]:
+def spark_data_source(
+    source: Any = None, *, name: str | None = None, push_filters: bool = True
+) -> type[Any]:
     """A PySpark ``DataSource`` class running ``source`` (a class, an instance or None)."""
     from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
@@ -63,21 +79,43 @@ def spark_data_source(source: Any = None, *, name: str | None = None) -> type[An
     )
 
     class _Reader(DataSourceReader):
-        def __init__(self, options: dict[str, str]) -> None:
-            self.options = options
-            self.source = resolve_source(source, options)
-            self.arrow, _ = spark_schema(self.source.infer_schema(options))
+        def __init__(self, prepared: Prepared) -> None:
+            self.prepared = prepared
+            self.arrow, _ = spark_schema(self.prepared.schema)
+            self.filters: list[Filter] = []  # Spark's pushed filters, in our terms
 
         def partitions(self) -> list[Any]:
-            specs = self.source.plan_partitions(self.options)
-            return [InputPartition(json.dumps(spec)) for spec in specs]
+            specs = self.prepared.partitions(self.filters)
+            return [InputPartition(json.dumps([i, spec])) for i, spec in enumerate(specs)]
 
         def read(self, partition: Any) -> Iterator[pa.RecordBatch]:
-            spec = json.loads(partition.value)
-            for piece in self.source.read_partition(spec, dict(self.options)):
-                table = _as_table(piece)
-                if table.num_rows:
-                    yield from table.select(self.arrow.names).cast(self.arrow).to_batches()
+            index, spec = json.loads(partition.value)
+            kwargs: dict[str, Any] = {"filters": self.filters} if self.filters else {}
+            plan = self.prepared.read_plan(0, arrow=False, kwargs=kwargs)
+            try:
+                frames = run_partition(plan, index, spec)
+            except DataSourceError:
+                raise
+            except Exception as exc:
+                raise PartitionFailed(
+                    f"{plan.source_name}: partition {index} failed (spec {spec!r}): "
+                    f"{type(exc).__name__}: {exc}",
+                    source=plan.source_name,
+                    partition=index,
+                    spec=spec,
+                ) from exc
+            for frame in frames:
+                yield from frame.to_arrow().cast(self.arrow).to_batches()
+
+    class _PushingReader(_Reader):
+        def pushFilters(self, filters: list[Any]) -> Iterator[Any]:
+            schema = self.prepared.schema
+            ours = [(spark, from_spark(spark, schema)) for spark in filters]
+            self.filters = [f for _, f in ours if f is not None]
+            claim = getattr(self.prepared.source, "exact_filters", None)
+            exact = claim(list(self.filters), dict(self.prepared.options)) if claim else []
+            # Spark evaluates again all it gets back: the untranslated and the inexact.
+            return iter([spark for spark, f in ours if f is None or f not in (exact or [])])
 
     class _Source(DataSource):
         @classmethod
@@ -85,21 +123,12 @@ def spark_data_source(source: Any = None, *, name: str | None = None) -> type[An
             return format_name
 
         def schema(self) -> Any:
-            options = dict(self.options)
-            return spark_schema(resolve_source(source, options).infer_schema(options))[1]
+            return spark_schema(prepare(source, dict(self.options)).schema)[1]
 
         def reader(self, schema: Any) -> Any:
-            return _Reader(dict(self.options))
+            prepared = prepare(source, dict(self.options))
+            pushing = push_filters and "filters" in prepared.keywords
+            return (_PushingReader if pushing else _Reader)(prepared)
 
     _Source.__name__ = _Source.__qualname__ = f"SparkSource_{format_name}"
     return _Source
-
-
-def _as_table(piece: Any) -> pa.Table:
-    if isinstance(piece, pa.Table):
-        return piece
-    if isinstance(piece, pa.RecordBatch):
-        return pa.Table.from_batches([piece])
-    if isinstance(piece, pl.DataFrame):
-        return piece.to_arrow()
-    raise TypeError(f"read_partition yielded {type(piece).__name__}, not Arrow or Polars")

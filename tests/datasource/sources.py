@@ -10,6 +10,7 @@ a scan with Polars' own evaluation of the same frame.
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -232,3 +233,51 @@ class NeedsArgs(Numbers):
 
 def not_a_class() -> None:
     """python_class pointing at a function."""
+
+
+class Pruning(Obedient):
+    """Obedient, and its ``plan_partitions`` drops partitions an ``n`` filter rules out.
+
+    With a ``log`` option (a file path), each call appends one JSON line saying what it was
+    given: ``{"plan": [...]}`` or ``{"read": index, "filters": [...]}`` -- a record that
+    survives the trip to Spark's or Sail's Python workers.
+    """
+
+    def plan_partitions(  # type: ignore[override]
+        self, options: dict[str, str], *, filters: list[Filter] | None = None
+    ) -> list[dict[str, Any]]:
+        _log(options, {"plan": [str(f) for f in filters or []]})
+        specs = super().plan_partitions(options)
+        condition = filters_to_expr([f for f in filters or [] if f.column == "n"])
+        if condition is None:
+            return specs
+        return [s for s in specs if _rows(s).filter(condition).height]
+
+    def read_partition(  # type: ignore[override]
+        self,
+        spec: dict[str, Any],
+        options: dict[str, str],
+        *,
+        columns: list[str] | None = None,
+        filters: list[Filter] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Any]:
+        _log(options, {"read": spec["index"], "filters": [str(f) for f in filters or []]})
+        yield from super().read_partition(
+            spec, options, columns=columns, filters=filters, limit=limit
+        )
+
+
+def _rows(spec: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame({"n": range(spec["start"], spec["stop"])}, schema={"n": pl.Int64})
+
+
+def _log(options: dict[str, str], record: dict[str, Any]) -> None:
+    if "log" in options:
+        with open(options["log"], "a") as out:
+            out.write(json.dumps(record) + "\n")
+
+
+def read_log(path: Any) -> list[dict[str, Any]]:
+    with open(path) as lines:
+        return [json.loads(line) for line in lines]

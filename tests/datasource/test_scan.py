@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime
 import threading
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -26,9 +27,11 @@ from tests.datasource.sources import (
     Numbers,
     Obedient,
     PolarsFrames,
+    Pruning,
     Recorder,
     Staged,
     numbers,
+    read_log,
 )
 
 col = pl.col
@@ -250,3 +253,17 @@ def test_a_scan_finalised_in_a_worker_thread_does_not_hang() -> None:
     assert next(source.gen).height > 0  # partition 0; partition 1 runs meanwhile
     source.ready.set()
     assert source.closed.wait(5), "closing the scan from its own worker thread deadlocked"
+
+
+def test_filters_reach_plan_partitions_that_takes_them(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    options = {"rows": "100", "partitions": "4", "log": str(log)}
+    query = (col("n") >= 60) & (col("s") == "s1")
+    got = scan(Pruning, options).filter(query).collect()
+    assert_frame_equal(got, numbers(100).filter(query))
+    records = read_log(log)
+    assert [r["plan"] for r in records if "plan" in r] == [["n >= 60", "s == 's1'"]]
+    assert sorted(r["read"] for r in records if "read" in r) == [2, 3]  # 0 and 1 never start
+    log.unlink()
+    assert scan(Pruning, options).select("n").collect().height == 100  # no predicate
+    assert [r["plan"] for r in read_log(log) if "plan" in r] == [[]]

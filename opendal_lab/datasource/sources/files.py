@@ -46,9 +46,8 @@ columns are checked against the partition's directory values before any byte is 
 (a partition whose values fail them yields nothing); the others go to Polars' reader with
 the projection and the limit. Every filter is applied exactly, so ``exact_filters`` claims
 them all and a limit reaches the source with them. ``plan_partitions`` also takes
-``filters`` and drops the partitions the hive values rule out, for when the loader offers
-them at plan time; the protocol does not yet, so today the pruning happens in
-``read_partition``, which costs a task per pruned file but no I/O.
+``filters`` and drops the partitions the hive values rule out, so a scan (or a Spark query)
+filtered on a hive column starts no task for the files it skips.
 
 What a partition yields is a Polars frame cast to the declared types, hive columns added as
 constants.
