@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint bench setup clean
+.PHONY: lab test lint bench setup clean chromium
 
 PLUGIN := $(VENV)/.plugin-installed
 
@@ -22,12 +22,19 @@ $(PLUGIN): $(STAMP) tests/plugin_pkg/pyproject.toml
 
 setup: $(STAMP)
 
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; `playwright
+# install` is never used. Install chromium with apt-get only when it is missing.
+chromium:
+	@test -x /usr/lib/chromium/chromium || command -v chromium >/dev/null || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 ## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
 
-## Lint, type-check and run every test (the tour notebook included, through nbval).
-test: $(PLUGIN)
+## Lint, type-check and run every test (the tour notebook included, through nbval, and the
+## widget apps in a real browser: screenshots and the redraw timing go to artifacts/).
+test: $(PLUGIN) chromium
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy

@@ -158,6 +158,12 @@ def test_sql_source_keeps_nulls_on_sail(spark: Any, tmp_path: Path) -> None:
     df = spark.read.format("lab_sql").options(**options).load()
     assert df.count() == 2000
     assert df.filter("k IS NULL").count() == 200  # the NULL partition is kept
+    # Pushed into the SQL (SqlSource claims them exact); LIKE stays with Sail.
+    query = "k >= 50 AND k IN (50, 60, 70) AND s LIKE 'r1%'"
+    want = [r for r in rows if r[1] in (50, 60, 70) and r[2].startswith("r1")]
+    got = sorted(tuple(r) for r in df.filter(query).collect())
+    assert got == sorted(want)
+    assert got
 
 
 def test_by_module_and_class_options(spark: Any) -> None:
