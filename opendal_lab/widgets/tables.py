@@ -1,0 +1,278 @@
+"""The rows every widget draws, computed without Jupyter.
+
+Each function here turns what the core already knows into plain, frozen rows: the capability
+matrix from ``Operator.capability_report()`` (never recomputed: a cell's state and the layer
+named in its tooltip are the report's), the trace from ``RecorderLayer`` calls, a directory
+from ``Operator.list``. ``html.py`` and ``text.py`` render these rows; the widgets only wire
+them to ipywidgets, so everything a user sees is unit-tested here without a kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from opendal_lab.core.capability import GROUPS, Capability
+from opendal_lab.core.operator import FieldState, Operator
+from opendal_lab.core.path import ROOT
+from opendal_lab.core.types import Entry
+from opendal_lab.layers.recorder import Call
+
+__all__ = [
+    "ALL_GROUPS",
+    "CellState",
+    "EntryRow",
+    "Matrix",
+    "MatrixCell",
+    "MatrixRow",
+    "TraceRow",
+    "build_matrix",
+    "filter_matrix",
+    "format_limit",
+    "format_seconds",
+    "format_size",
+    "label_operators",
+    "listing_rows",
+    "trace_rows",
+]
+
+CellState = Literal["native", "simulated", "overridden", "unsupported"]
+Operators = Operator | Mapping[str, Operator] | Sequence[Operator]
+
+ALL_GROUPS = "all"
+# Limits that count bytes; delete_max_size counts paths and is shown as a plain number.
+_BYTE_LIMITS = frozenset(
+    f for f in Capability.field_names() if f.endswith("_size") and not f.startswith("delete")
+)
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One operator's answer for one field, as drawn."""
+
+    service: str
+    field: str
+    state: CellState
+    removed: bool  # a layer turned the field off: drawn as overridden, said in the tooltip
+    value: bool | int | None
+    text: str
+    tooltip: str
+    layer: str | None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    field: str
+    group: str
+    cells: tuple[MatrixCell, ...]
+
+    @property
+    def differs(self) -> bool:
+        """Whether the operators disagree on this field (for one operator: a layer changed it)."""
+        if len(self.cells) == 1:
+            return self.cells[0].layer is not None
+        return len({(c.state, c.removed, c.value) for c in self.cells}) > 1
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Operators (columns, by label) by capability fields (rows, in group order)."""
+
+    services: tuple[str, ...]
+    rows: tuple[MatrixRow, ...]
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The groups that have at least one row, in ``GROUPS`` order."""
+        present = {row.group for row in self.rows}
+        return tuple(g for g in GROUPS if g in present)
+
+    def cell(self, service: str, field: str) -> MatrixCell:
+        for row in self.rows:
+            if row.field == field:
+                return row.cells[self.services.index(service)]
+        raise KeyError(field)
+
+
+def label_operators(operators: Operators) -> dict[str, Operator]:
+    """Labels for the columns: a mapping keeps its labels; otherwise each operator's scheme,
+    with ``-2``, ``-3``... added when two operators share one."""
+    if isinstance(operators, Operator):
+        return {operators.scheme: operators}
+    if isinstance(operators, Mapping):
+        labelled = dict(operators)
+    else:
+        labelled = {}
+        for op in operators:
+            label, n = op.scheme, 1
+            while label in labelled:
+                n += 1
+                label = f"{op.scheme}-{n}"
+            labelled[label] = op
+    for label, op in labelled.items():
+        if not isinstance(op, Operator):
+            raise TypeError(f"operator {label!r} must be an Operator, got {type(op).__name__}")
+    if not labelled:
+        raise ValueError("at least one operator is needed")
+    return labelled
+
+
+def format_size(n: int) -> str:
+    """``5242880`` → ``"5 MiB"``; exact multiples only lose no information, others keep one
+    decimal."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_limit(field: str, value: int) -> str:
+    return format_size(value) if field in _BYTE_LIMITS else f"{value:,}"
+
+
+def _cell(label: str, state: FieldState) -> MatrixCell:
+    value = state.effective
+    removed = state.state == "removed"
+    drawn: CellState = "overridden" if removed else state.state  # type: ignore[assignment]
+    if isinstance(value, bool) or value is None:
+        text = "✓" if value else ("✗" if removed else "—")
+    else:
+        text = format_limit(state.field, value)
+    return MatrixCell(
+        label, state.field, drawn, removed, value, text, _tooltip(label, state), state.layer
+    )
+
+
+def _show(field: str, value: bool | int | None) -> str:
+    if isinstance(value, bool) or value is None:
+        return "yes" if value else "no"
+    return f"{format_limit(field, value)} ({value})" if field in _BYTE_LIMITS else str(value)
+
+
+def _tooltip(label: str, s: FieldState) -> str:
+    head = f"{label} · {s.field}"
+    if s.state == "native":
+        return f"{head}: native to the service ({_show(s.field, s.effective)})"
+    if s.state == "unsupported":
+        return f"{head}: unsupported (the service lacks it and no layer adds it)"
+    native = _show(s.field, s.native)
+    if s.state == "removed":
+        return f"{head}: removed by {s.layer} (native: {native})"
+    return f"{head}: {s.state} by {s.layer} ({_show(s.field, s.effective)}; native: {native})"
+
+
+def build_matrix(operators: Operators) -> Matrix:
+    """The whole matrix, one column per operator, rows in ``Capability`` order."""
+    labelled = label_operators(operators)
+    reports = {label: op.capability_report() for label, op in labelled.items()}
+    rows = tuple(
+        MatrixRow(
+            field,
+            group,
+            tuple(_cell(label, report[field]) for label, report in reports.items()),
+        )
+        for group, fields in GROUPS.items()
+        for field in fields
+    )
+    return Matrix(tuple(labelled), rows)
+
+
+def filter_matrix(
+    matrix: Matrix, group: str | None = None, only_differences: bool = False
+) -> Matrix:
+    """Keep one group's rows (``None`` or ``"all"``: every group) and, if asked, only rows
+    where the operators differ."""
+    if group not in (None, ALL_GROUPS) and group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}; groups: {', '.join(GROUPS)}")
+    rows = tuple(
+        row
+        for row in matrix.rows
+        if (group in (None, ALL_GROUPS) or row.group == group)
+        and (not only_differences or row.differs)
+    )
+    return replace(matrix, rows=rows)
+
+
+# -- trace -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One recorded call, as drawn: levels outermost first, with their own seconds."""
+
+    index: int
+    operation: str
+    path: str
+    outcome: str
+    duration: float
+    levels: tuple[tuple[str, float], ...]
+    size: int | None
+    error: str | None
+
+
+def trace_rows(calls: Sequence[Call], limit: int | None = None) -> list[TraceRow]:
+    """The last ``limit`` calls (all if ``None``), oldest first, numbered from 1 over all."""
+    start = 0 if limit is None else max(0, len(calls) - limit)
+    return [
+        TraceRow(
+            index + 1,
+            call.operation,
+            call.path,
+            call.outcome,
+            call.duration,
+            call.levels,
+            call.bytes,
+            call.error,
+        )
+        for index, call in enumerate(calls)
+        if index >= start
+    ]
+
+
+def format_seconds(seconds: float) -> str:
+    """``2.1e-06`` → ``"2.1 µs"``: three significant figures at most."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+# -- listing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One child of a listed directory."""
+
+    path: str
+    name: str
+    is_dir: bool
+    size: int | None
+
+
+def listing_rows(op: Operator, path: str = ROOT, limit: int = 500) -> tuple[list[EntryRow], bool]:
+    """The children of directory ``path`` (dirs first, then files, each sorted by name) and
+    whether more than ``limit`` were left out. A file whose listing carries no size is
+    stat'ed, so sizes show on services that list names only."""
+    rows: list[EntryRow] = []
+    truncated = False
+    for entry in _children(op.list(path), path):
+        if len(rows) == limit:
+            truncated = True
+            break
+        size = entry.metadata.content_length
+        if entry.is_file and size is None:
+            size = op.stat(entry.path).content_length
+        rows.append(EntryRow(entry.path, entry.name, entry.is_dir, None if entry.is_dir else size))
+    rows.sort(key=lambda r: (not r.is_dir, r.name))
+    return rows, truncated
+
+
+def _children(entries: Iterable[Entry], path: str) -> Iterator[Entry]:
+    # A listing yields the directory itself first: it is the node, not one of its children.
+    for entry in entries:
+        if entry.path not in (path, ROOT):
+            yield entry

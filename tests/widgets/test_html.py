@@ -1,0 +1,124 @@
+"""The DOM contract of the HTML and the plain-text fallbacks, read back with a parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from opendal_lab import GROUPS, Capability, Operator
+from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer
+from opendal_lab.widgets.html import LEGEND, entry_html, listing_html, matrix_html, trace_html
+from opendal_lab.widgets.tables import EntryRow, build_matrix, filter_matrix, trace_rows
+from opendal_lab.widgets.text import listing_text, matrix_text, trace_text
+from tests.widgets.dom import cell, select
+
+
+def test_one_table_with_a_cell_per_service_and_field(memory: Operator, fs: Operator) -> None:
+    html = matrix_html(build_matrix({"memory": memory, "fs": fs}))
+    assert len(select(html, "table", "opendal-matrix")) == 1
+    cells = select(html, "td")
+    assert len(cells) == 2 * len(Capability.field_names())
+    for op, label in ((memory, "memory"), (fs, "fs")):
+        for field, state in op.capability_report().items():
+            td = cell(html, label, field)
+            expected = "overridden" if state.state == "removed" else state.state
+            assert td.attrs["data-state"] == expected
+            assert td.attrs["title"]
+
+
+def test_group_marker_rows(memory: Operator) -> None:
+    html = matrix_html(build_matrix(memory))
+    markers = select(html, "tr", "opendal-group")
+    assert [m.attrs["data-group"] for m in markers] == list(GROUPS)
+    rows = select(html, "tr", data_group="read")
+    assert {r.attrs.get("data-cap") for r in rows} - {None} == set(GROUPS["read"])
+
+
+def test_legend_names_every_state(memory: Operator) -> None:
+    html = matrix_html(build_matrix(memory))
+    legend = select(html, "div", "opendal-legend")
+    assert len(legend) == 1
+    states = [e.attrs["data-state"] for e in select(html, "span") if "data-state" in e.attrs]
+    assert states == list(LEGEND) == ["native", "simulated", "overridden", "unsupported"]
+    assert not select(matrix_html(build_matrix(memory), legend=False), "div", "opendal-legend")
+
+
+def test_removed_and_limits_in_html(memory: Operator, s3: Operator) -> None:
+    ro = memory.layer(CapabilityOverrideLayer("write=false"))
+    html = matrix_html(build_matrix({"ro": ro, "s3": s3}))
+    write = cell(html, "ro", "write")
+    assert write.attrs["data-state"] == "overridden"
+    assert write.attrs["data-removed"] == "true"
+    assert "removed by CapabilityOverrideLayer" in write.attrs["title"]
+    limit = cell(html, "s3", "delete_max_size")
+    value = s3.capability().delete_max_size
+    assert limit.attrs["data-value"] == str(value)
+    assert limit.text == f"{value:,}"
+
+
+def test_labels_and_tooltips_are_escaped(memory: Operator) -> None:
+    label = '<b onmouseover="x">&"'
+    html = matrix_html(build_matrix({label: memory}))
+    assert "<b onmouseover" not in html
+    td = cell(html, label, "read")  # the parser unescapes: the label comes back intact
+    assert td.attrs["title"].startswith(label)
+
+
+def test_empty_filter_says_so(memory: Operator) -> None:
+    only = filter_matrix(build_matrix({"a": memory, "b": memory}), only_differences=True)
+    assert "no field matches" in matrix_html(only)
+
+
+def test_matrix_text_lists_every_visible_field(memory: Operator, fs: Operator) -> None:
+    matrix = filter_matrix(build_matrix({"memory": memory, "fs": fs}), "list")
+    text = matrix_text(matrix)
+    lines = text.splitlines()
+    assert lines[0].split() == ["capability", "memory", "fs"]
+    assert lines[1] == "[list]"
+    row = next(line for line in lines if line.startswith("list_with_recursive "))
+    assert row.split()[1:] == ["yes", "sim"]
+    assert text == matrix_text(matrix)  # deterministic
+
+
+def test_trace_html_and_text(memory: Operator) -> None:
+    recorder = RecorderLayer()
+    op = memory.layer(recorder)
+    op.write("dir/<a>.txt", b"x")
+    with pytest.raises(FileNotFoundError):
+        op.stat("nope")
+    rows = trace_rows(recorder.calls)
+    html = trace_html(rows)
+    calls = select(html, "tr", "opendal-call")
+    assert [(c.attrs["data-op"], c.attrs["data-path"], c.attrs["data-outcome"]) for c in calls] == [
+        ("write", "dir/<a>.txt", "ok"),
+        ("stat", "nope", "NotFound"),
+    ]
+    assert "<a>.txt" not in html
+    assert "µs" in html or "ms" in html
+    quiet = trace_html(rows, timings=False)
+    assert "µs" not in quiet
+    assert "ms<" not in quiet
+    text = trace_text(rows)
+    assert "#1 write dir/<a>.txt (1 B): ok" in text
+    assert "#2 stat nope: NotFound" in text
+    assert select(trace_html([]), "table", "opendal-trace")
+    assert trace_text([]) == "no calls recorded yet"
+
+
+def test_entries_carry_path_and_relay() -> None:
+    folder = EntryRow('a"b/', 'a"b/', True, None)
+    file = EntryRow("x.csv", "x.csv", False, 2048)
+    html = entry_html(folder, relay="btn")
+    (span,) = select(html, "span", "opendal-dir")
+    assert span.attrs["data-path"] == 'a"b/'
+    assert "opendal-entry" in span.classes
+    assert ".btn" in span.attrs["onclick"]
+    assert 'a"b' not in span.attrs["onclick"]
+    listing = listing_html([folder, file])
+    assert [e.attrs["data-path"] for e in select(listing, "span", "opendal-entry")] == [
+        'a"b/',
+        "x.csv",
+    ]
+    assert "2 KiB" in listing
+    assert listing_text([folder, file]).splitlines() == ["/", '  a"b/', "  x.csv  2 KiB"]
+    assert "(empty)" in listing_html([])
+    assert "(empty)" in listing_text([])

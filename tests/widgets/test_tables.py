@@ -1,0 +1,168 @@
+"""The pure rows: matrix cells agree with capability_report, filters, limits, listings, traces."""
+
+from __future__ import annotations
+
+import pytest
+
+from opendal_lab import GROUPS, Capability, Operator
+from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer, SimulateLayer
+from opendal_lab.widgets.tables import (
+    build_matrix,
+    filter_matrix,
+    format_limit,
+    format_seconds,
+    format_size,
+    label_operators,
+    listing_rows,
+    trace_rows,
+)
+
+
+@pytest.mark.parametrize("name", ["memory", "fs", "s3"])
+def test_every_cell_is_the_report(name: str, request: pytest.FixtureRequest) -> None:
+    op: Operator = request.getfixturevalue(name)
+    matrix = build_matrix(op)
+    report = op.capability_report()
+    assert matrix.services == (op.scheme,)
+    assert [row.field for row in matrix.rows] == list(Capability.field_names())
+    for row in matrix.rows:
+        cell, state = row.cells[0], report[row.field]
+        assert row.group == state.group
+        assert cell.value == state.effective
+        assert cell.layer == state.layer
+        expected = "overridden" if state.state == "removed" else state.state
+        assert cell.state == expected
+        assert cell.removed == (state.state == "removed")
+        if state.layer is not None:
+            assert state.layer in cell.tooltip
+
+
+def test_states_of_known_fields(memory: Operator, fs: Operator, s3: Operator) -> None:
+    m = build_matrix({"memory": memory, "fs": fs, "s3": s3})
+    assert m.cell("memory", "list_with_recursive").state == "native"
+    assert m.cell("fs", "list_with_recursive").state == "simulated"
+    assert m.cell("memory", "read_with_suffix").state == "simulated"
+    assert m.cell("fs", "read_with_suffix").state == "native"
+    assert m.cell("s3", "presign_read").state == "native"
+    assert m.cell("memory", "presign_read").state == "unsupported"
+    assert "SimulateLayer" in m.cell("fs", "list_with_recursive").tooltip
+
+
+def test_switch_off_makes_unsupported(fs: Operator) -> None:
+    m = build_matrix(fs.with_simulate(SimulateLayer(list_recursive=False, warn_unneeded=False)))
+    assert m.cell("fs", "list_with_recursive").state == "unsupported"
+    assert m.cell("fs", "list_with_recursive").text == "—"
+
+
+def test_removed_is_drawn_overridden_and_says_so(memory: Operator) -> None:
+    op = memory.layer(CapabilityOverrideLayer("write=false,list_with_versions=true"))
+    m = build_matrix({"ro": op})
+    write = m.cell("ro", "write")
+    assert (write.state, write.removed, write.text) == ("overridden", True, "✗")
+    assert "removed by CapabilityOverrideLayer" in write.tooltip
+    versions = m.cell("ro", "list_with_versions")
+    assert (versions.state, versions.removed, versions.text) == ("overridden", False, "✓")
+
+
+def test_limits_show_their_value(s3: Operator, memory: Operator) -> None:
+    m = build_matrix({"s3": s3, "mem": memory.layer(CapabilityOverrideLayer(delete_max_size=250))})
+    report = s3.capability_report()
+    part = m.cell("s3", "write_multi_min_size")
+    assert part.value == report["write_multi_min_size"].effective
+    assert part.text == format_size(report["write_multi_min_size"].effective)
+    assert m.cell("s3", "delete_max_size").text == f"{report['delete_max_size'].effective:,}"
+    assert m.cell("mem", "delete_max_size").text == "250"
+    assert m.cell("mem", "delete_max_size").state == "overridden"
+    assert m.cell("mem", "write_multi_min_size").text == "—"  # no limit
+
+
+def test_groups_keep_core_order(memory: Operator) -> None:
+    m = build_matrix(memory)
+    assert m.groups == tuple(GROUPS)
+    seen = [row.group for row in m.rows]
+    assert seen == sorted(seen, key=list(GROUPS).index)
+    for group in ("stat", "read", "write", "list", "delete", "copy", "rename", "create_dir"):
+        assert group in m.groups
+    assert {"presign", "shared"} <= set(m.groups)
+
+
+def test_filter_by_group(memory: Operator) -> None:
+    m = filter_matrix(build_matrix(memory), "list")
+    assert [row.field for row in m.rows] == list(GROUPS["list"])
+    assert filter_matrix(build_matrix(memory), "all").rows == build_matrix(memory).rows
+    with pytest.raises(ValueError, match="unknown group"):
+        filter_matrix(build_matrix(memory), "nope")
+
+
+def test_only_differences(memory: Operator, fs: Operator) -> None:
+    both = build_matrix({"memory": memory, "fs": fs})
+    diff = filter_matrix(both, only_differences=True)
+    fields = {row.field for row in diff.rows}
+    assert {"list_with_recursive", "write_with_content_type"} <= fields  # sim vs native, yes/no
+    assert "stat" not in fields
+    assert "read" not in fields
+    for row in diff.rows:
+        assert len({(c.state, c.value) for c in row.cells}) > 1
+    only_list = filter_matrix(both, "list", only_differences=True)
+    assert {row.group for row in only_list.rows} == {"list"}
+
+
+def test_only_differences_of_one_operator_shows_layer_changes(memory: Operator) -> None:
+    diff = filter_matrix(build_matrix(memory), only_differences=True)
+    changed = {f for f, s in memory.capability_report().items() if s.layer is not None}
+    assert {row.field for row in diff.rows} == changed
+
+
+def test_labels(memory: Operator, fs: Operator) -> None:
+    assert list(label_operators(memory)) == ["memory"]
+    assert list(label_operators([memory, fs, memory])) == ["memory", "fs", "memory-2"]
+    assert list(label_operators({"a": memory, "b": fs})) == ["a", "b"]
+    with pytest.raises(TypeError, match="must be an Operator"):
+        label_operators({"a": "memory"})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="at least one"):
+        label_operators({})
+
+
+def test_formats() -> None:
+    assert format_size(5 * 1024 * 1024) == "5 MiB"
+    assert format_size(1536) == "1.5 KiB"
+    assert format_size(12) == "12 B"
+    assert format_limit("delete_max_size", 1000) == "1,000"
+    assert format_limit("write_multi_max_size", 1024) == "1 KiB"
+    assert format_seconds(2.1e-6) == "2.1 µs"
+    assert format_seconds(0.25) == "250 ms"
+    assert format_seconds(3.0) == "3 s"
+
+
+def test_trace_rows_follow_calls(memory: Operator) -> None:
+    recorder = RecorderLayer()
+    op = memory.layer(recorder)
+    op.write("a.txt", b"hey")
+    with pytest.raises(FileNotFoundError):
+        op.read("missing.txt")
+    rows = trace_rows(recorder.calls)
+    assert [(r.index, r.operation, r.path, r.outcome) for r in rows] == [
+        (1, "write", "a.txt", "ok"),
+        (2, "read", "missing.txt", "NotFound"),
+    ]
+    assert rows[0].levels[-1][0] == "memory"
+    assert rows[1].error
+    assert [r.index for r in trace_rows(recorder.calls, limit=1)] == [2]
+
+
+def test_listing_rows(memory: Operator) -> None:
+    memory.write("b.txt", b"12345")
+    memory.write("a/x.txt", b"1")
+    memory.write("z/y.txt", b"1")
+    rows, truncated = listing_rows(memory)
+    assert [(r.path, r.name, r.is_dir, r.size) for r in rows] == [
+        ("a/", "a/", True, None),
+        ("z/", "z/", True, None),
+        ("b.txt", "b.txt", False, 5),
+    ]
+    assert not truncated
+    inner, _ = listing_rows(memory, "a/")
+    assert [r.path for r in inner] == ["a/x.txt"]
+    few, truncated = listing_rows(memory, limit=2)
+    assert len(few) == 2
+    assert truncated
