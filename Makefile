@@ -32,14 +32,15 @@ chromium:
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
 
-## Lint, type-check and run every test (the tour notebook included, through nbval, and the
-## widget apps in a real browser: screenshots and the redraw timing go to artifacts/).
+## Lint, type-check and run every test: the notebooks under nbval (their stored outputs
+## compared), the widget apps in a real browser (screenshots and the redraw timing go to
+## artifacts/).
 test: $(PLUGIN) chromium
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile --nbval-current-env \
-	    --nbval-sanitize-with notebooks/sanitize.cfg tests --nbval notebooks/01_tour.ipynb
+	    --nbval-sanitize-with notebooks/sanitize.cfg tests --nbval notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check opendal_lab tests bench
