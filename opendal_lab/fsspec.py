@@ -4,6 +4,12 @@ Build one from an operator or from a scheme plus its config::
 
     fs = OpendalFileSystem(operator=Operator("memory", name="lab"))
     fs = fsspec.filesystem("opendal", scheme="s3", bucket="b", endpoint="http://...")
+    fs = fsspec.filesystem("opendal+memory", name="lab")  # the protocol names the scheme
+
+``opendal`` serves any scheme and so needs ``operator=`` or ``scheme=``; each
+``opendal+<scheme>`` protocol has its own subclass (``OpendalMemoryFileSystem``,
+``OpendalFsFileSystem``, ``OpendalS3FileSystem``) whose scheme is that one, so only the
+service's config is left to give.
 
 URLs name the service in the protocol, ``opendal+<scheme>://``, and what the service needs to be
 found in the part before the first ``/``:
@@ -69,7 +75,14 @@ from opendal_lab.core.errors import ConditionNotMatch, NotFound
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.types import Entry, Metadata
 
-__all__ = ["OpendalFile", "OpendalFileSystem", "ReadaheadExactCache"]
+__all__ = [
+    "OpendalFile",
+    "OpendalFileSystem",
+    "OpendalFsFileSystem",
+    "OpendalMemoryFileSystem",
+    "OpendalS3FileSystem",
+    "ReadaheadExactCache",
+]
 
 PROTOCOLS = ("opendal", "opendal+memory", "opendal+fs", "opendal+s3")
 # Keyword arguments that belong to AbstractFileSystem, not to the operator's config.
@@ -120,13 +133,21 @@ class _Meta(type(AbstractFileSystem)):  # type: ignore[misc]
         # repr would share an instance, so an instance built from an operator is never cached.
         if kwargs.get("operator") is not None or args:
             kwargs.setdefault("skip_instance_cache", True)
+        elif cls.default_scheme is not None and kwargs.get("scheme") == cls.default_scheme:
+            # A URL names the scheme again (_get_kwargs_from_urls): dropping it lets
+            # "opendal+memory://x/k" and filesystem("opendal+memory", name="x") share an instance.
+            del kwargs["scheme"]
+        # The cache token is str() of the kwargs dict, so their order would count too.
+        kwargs = dict(sorted(kwargs.items(), key=lambda item: item[0]))
         return super().__call__(*args, **kwargs)
 
 
 class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[misc]
     """An fsspec filesystem over an :class:`~opendal_lab.Operator`."""
 
-    protocol = PROTOCOLS
+    protocol: str | tuple[str, ...] = PROTOCOLS
+    #: The scheme this class's protocol names; None for ``opendal``, which serves any.
+    default_scheme: str | None = None
     root_marker = ""
 
     def __init__(
@@ -140,12 +161,18 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
         self._info_expiry = float(expiry)
         # path -> (change count before the stat, monotonic expiry, info).
         self._infos: dict[str, tuple[int, float, dict[str, Any]]] = {}
+        default = self.default_scheme
         if operator is None:
+            scheme = scheme or default
             if scheme is None:
                 raise ValueError("OpendalFileSystem needs operator= or scheme= (plus its config)")
+            if default is not None and scheme != default:
+                raise ValueError(f"{self.protocol} serves scheme {default!r}, not {scheme!r}")
             operator = Operator(scheme, **config)
         elif scheme is not None or config:
             raise ValueError("give either operator= or scheme= plus config, not both")
+        elif default is not None and operator.scheme != default:
+            raise ValueError(f"{self.protocol} serves scheme {default!r}, not {operator.scheme!r}")
         self.operator = operator
         self._config = config
 
@@ -675,9 +702,39 @@ class ReadaheadExactCache(BaseCache):  # type: ignore[misc]
         return head + self.cache[: end - start]
 
 
+class OpendalMemoryFileSystem(OpendalFileSystem):
+    """``opendal+memory``: an :class:`OpendalFileSystem` on the memory service (``name=``)."""
+
+    protocol = "opendal+memory"
+    default_scheme = "memory"
+
+
+class OpendalFsFileSystem(OpendalFileSystem):
+    """``opendal+fs``: an :class:`OpendalFileSystem` on the local file system (``root=``)."""
+
+    protocol = "opendal+fs"
+    default_scheme = "fs"
+
+
+class OpendalS3FileSystem(OpendalFileSystem):
+    """``opendal+s3``: an :class:`OpendalFileSystem` on S3 (``bucket=``, ``endpoint=``, ...)."""
+
+    protocol = "opendal+s3"
+    default_scheme = "s3"
+
+
+#: Each protocol and its class; the ``fsspec.specs`` entry points in pyproject.toml say the same.
+_CLASSES: dict[str, type[OpendalFileSystem]] = {
+    "opendal": OpendalFileSystem,
+    "opendal+memory": OpendalMemoryFileSystem,
+    "opendal+fs": OpendalFsFileSystem,
+    "opendal+s3": OpendalS3FileSystem,
+}
+
+
 def _register() -> None:
     for protocol in PROTOCOLS:
-        fsspec.register_implementation(protocol, OpendalFileSystem, clobber=True)
+        fsspec.register_implementation(protocol, _CLASSES[protocol], clobber=True)
     register_cache(ReadaheadExactCache, clobber=True)
 
 

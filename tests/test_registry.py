@@ -13,8 +13,13 @@ import pytest
 
 import opendal_lab.core.registry as registry
 from opendal_lab import (
+    BaseLayer,
     Capability,
     ConfigInvalid,
+    EntryMode,
+    LayeredAccess,
+    Metadata,
+    NotFound,
     Operator,
     Service,
     SimulateLayer,
@@ -24,6 +29,7 @@ from opendal_lab import (
     register_service,
     schemes,
 )
+from opendal_lab.core.options import ReadOptions, StatOptions
 from opendal_lab.core.registry import build_layer
 
 
@@ -135,6 +141,59 @@ def test_register_service_at_run_time() -> None:
 def test_run_time_registration_wins_over_a_plugin() -> None:
     register_service("demo-kv", TunedService)
     assert isinstance(Operator("demo-kv").stack[0].access, TunedService)
+
+
+class HelperNamedInfoService(Service):
+    """A plugin service with a ``_info`` helper: the base's own attributes must not shadow it."""
+
+    scheme = "helper-info"
+    native = Capability(stat=True, read=True)
+
+    def __init__(self, name: str = "h") -> None:
+        super().__init__(name=name)
+        self.data = {"k": b"value"}
+
+    def _info(self, path: str) -> Metadata:
+        if path not in self.data:
+            raise NotFound(f"no {path}", operation="stat", service=self.scheme, path=path)
+        return Metadata(EntryMode.FILE, content_length=len(self.data[path]))
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        return self._info(path)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        self._info(path)
+        return self.data[path]
+
+
+class _HelperNamedInfoAccess(LayeredAccess):
+    def _info(self, path: str) -> str:
+        return path.upper()
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        return self._info(path).encode() + b":" + self.inner.read(path, opts)
+
+
+class HelperNamedInfoLayer(BaseLayer):
+    access_class = _HelperNamedInfoAccess
+
+
+def test_a_service_may_define_a_helper_named_info() -> None:
+    register_service("helper-info", HelperNamedInfoService)
+    op = Operator("helper-info", name="lab")
+    assert op.info.name == "lab"
+    assert op.info.scheme == "helper-info"
+    assert op.stat("k").content_length == 5
+    assert op.read("k") == b"value"
+    with pytest.raises(FileNotFoundError):
+        op.stat("missing")
+
+
+def test_a_layer_access_may_define_a_helper_named_info() -> None:
+    op = Operator("memory", name=f"registry-{uuid.uuid4().hex}").layer(HelperNamedInfoLayer())
+    op.write("f", b"x")
+    assert op.read("f") == b"F:x"
+    assert op.info.scheme == "memory"
 
 
 def test_register_layer_at_run_time() -> None:

@@ -167,6 +167,10 @@ class Service:
     The default ``write`` goes through ``writer`` and the default ``writer`` buffers into
     ``write``, so a service implements at least one of the two. ``delete_many`` deletes
     one path at a time unless the service has a native batch.
+
+    The base keeps what ``info()`` returns in ``self._access_info``, a name chosen so that a
+    subclass's own helpers (``_info``, ``_stat``) do not shadow it; assign to it, as the
+    services that learn their capability at run time do, but do not reuse the name.
     """
 
     scheme: ClassVar[str] = ""
@@ -175,10 +179,10 @@ class Service:
     config_class: ClassVar[type | None] = None
 
     def __init__(self, *, root: str = "/", name: str = "") -> None:
-        self._info = AccessInfo(self.scheme, root, name, self.native, self.native)
+        self._access_info = AccessInfo(self.scheme, root, name, self.native, self.native)
 
     def info(self) -> AccessInfo:
-        return self._info
+        return self._access_info
 
     def _unsupported(self, operation: str, path: str | None = None) -> Unsupported:
         return Unsupported(
@@ -234,7 +238,7 @@ class Service:
         raise self._unsupported(f"presign_{operation}", path)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(root={self._info.root!r})"
+        return f"{type(self).__name__}(root={self._access_info.root!r})"
 
 
 class LayeredAccess:
@@ -244,7 +248,7 @@ class LayeredAccess:
         self.inner = inner
         self.layer = layer
         inner_info = inner.info()
-        self._info = inner_info.with_capability(layer.capability(inner_info.capability))
+        self._access_info = inner_info.with_capability(layer.capability(inner_info.capability))
         cls = type(self)
         for op in OPERATIONS:
             # Not overridden: call inner directly, so an untouched op costs nothing here.
@@ -252,7 +256,7 @@ class LayeredAccess:
                 setattr(self, op, getattr(inner, op))
 
     def info(self) -> AccessInfo:
-        return self._info
+        return self._access_info
 
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         return self.inner.stat(path, opts)

@@ -48,22 +48,22 @@ _READ = (
 class _CapabilityCheckAccess(LayeredAccess):
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         if opts is not DEFAULT_STAT:
-            check_arguments(self._info, "stat", opts, _STAT, path)
+            check_arguments(self._access_info, "stat", opts, _STAT, path)
         return self.inner.stat(path, opts)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if opts is not DEFAULT_READ:
-            check_arguments(self._info, "read", opts, _READ, path)
+            check_arguments(self._access_info, "read", opts, _READ, path)
         return self.inner.read(path, opts)
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
         if opts is not DEFAULT_WRITE:
-            check_arguments(self._info, "write", opts, _WRITE, path)
+            check_arguments(self._access_info, "write", opts, _WRITE, path)
         return self.inner.write(path, data, opts)
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:
         if opts is not DEFAULT_WRITE:
-            check_arguments(self._info, "write", opts, _WRITE, path)
+            check_arguments(self._access_info, "write", opts, _WRITE, path)
         return self.inner.writer(path, opts)
 
 

@@ -128,7 +128,7 @@ class _OverrideAccess(LayeredAccess):
         err = Unsupported(
             f"{what} is turned off by CapabilityOverrideLayer ({field}=false)",
             operation=operation,
-            service=self._info.scheme,
+            service=self._access_info.scheme,
             path=path,
         )
         raise err.with_context("argument", argument) if argument else err

@@ -76,7 +76,7 @@ class _ChaosAccess(LayeredAccess):
 
     def __init__(self, inner: Access, layer: BaseLayer) -> None:
         super().__init__(inner, layer)
-        self._scheme = self._info.scheme
+        self._scheme = self._access_info.scheme
         self._ops = self.layer.operations
 
     def _error(self, chance: str, operation: str, path: str | None, **context: Any) -> Error | None:

@@ -24,7 +24,7 @@ class _CompleteAccess(LayeredAccess):
                 f"asked for {opts.size} bytes at offset {opts.offset}, the object has only "
                 f"{len(data)} there",
                 operation="read",
-                service=self._info.scheme,
+                service=self._access_info.scheme,
                 path=path,
             )
         return data
@@ -32,11 +32,11 @@ class _CompleteAccess(LayeredAccess):
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
         meta = self.inner.write(path, data, opts)
         if meta.content_length != len(data):  # inline: this runs on every write
-            _check_stored(meta, len(data), opts, self._info.scheme, path)
+            _check_stored(meta, len(data), opts, self._access_info.scheme, path)
         return meta
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:
-        return _CompleteWriter(self.inner.writer(path, opts), self._info.scheme, path, opts)
+        return _CompleteWriter(self.inner.writer(path, opts), self._access_info.scheme, path, opts)
 
 
 class _CompleteWriter:

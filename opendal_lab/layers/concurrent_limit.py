@@ -98,7 +98,7 @@ class _LimitAccess(CallWrapper):
 
     def __init__(self, inner: Access, layer: ConcurrentLimitLayer) -> None:
         super().__init__(inner, layer)
-        self._scheme = self._info.scheme
+        self._scheme = self._access_info.scheme
 
     def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
         permits = self.layer._permits

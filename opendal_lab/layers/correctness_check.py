@@ -116,37 +116,37 @@ _RENAME = (("if_not_exists", "rename_with_if_not_exists"),)
 class _CorrectnessCheckAccess(LayeredAccess):
     def __init__(self, inner: Access, layer: BaseLayer) -> None:
         super().__init__(inner, layer)
-        cap = self._info.capability
+        cap = self._access_info.capability
         # Whether a write with default options still has something to check.
         self._check_plain_writes = not cap.write or cap.write_total_max_size is not None
 
     def _require(self, operation: str, field: str, path: str) -> None:
-        if not getattr(self._info.capability, field):
-            raise unsupported(self._info, operation, operation, field, path)
+        if not getattr(self._access_info.capability, field):
+            raise unsupported(self._access_info, operation, operation, field, path)
 
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         if opts is not DEFAULT_STAT:
-            check_arguments(self._info, "stat", opts, _STAT, path)
+            check_arguments(self._access_info, "stat", opts, _STAT, path)
         return self.inner.stat(path, opts)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if opts is not DEFAULT_READ:
-            check_arguments(self._info, "read", opts, _READ, path)
+            check_arguments(self._access_info, "read", opts, _READ, path)
         return self.inner.read(path, opts)
 
     def _check_write(self, path: str, opts: WriteOptions, size: int | None) -> None:
-        cap = self._info.capability
+        cap = self._access_info.capability
         if not cap.write:
             self._require("write", "write", path)
         if opts is not DEFAULT_WRITE:
-            check_arguments(self._info, "write", opts, _WRITE, path)
+            check_arguments(self._access_info, "write", opts, _WRITE, path)
         limit = cap.write_total_max_size
         if size is not None and limit is not None and size > limit:
             raise unsupported(
-                self._info, "write", "size", "write_total_max_size", path
+                self._access_info, "write", "size", "write_total_max_size", path
             ).with_context("size", size)
         if size == 0 and not cap.write_can_empty:
-            raise unsupported(self._info, "write", "empty content", "write_can_empty", path)
+            raise unsupported(self._access_info, "write", "empty content", "write_can_empty", path)
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
         if opts is not DEFAULT_WRITE or self._check_plain_writes or not data:
@@ -158,21 +158,21 @@ class _CorrectnessCheckAccess(LayeredAccess):
         return self.inner.writer(path, opts)
 
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        if not self._info.capability.list:
+        if not self._access_info.capability.list:
             self._require("list", "list", path)
         if opts is not DEFAULT_LIST:
-            check_arguments(self._info, "list", opts, _LIST, path)
+            check_arguments(self._access_info, "list", opts, _LIST, path)
         return self.inner.list(path, opts)
 
     def delete(self, path: str, opts: DeleteOptions) -> None:
         if opts is not DEFAULT_DELETE:
-            check_arguments(self._info, "delete", opts, _DELETE, path)
+            check_arguments(self._access_info, "delete", opts, _DELETE, path)
         return self.inner.delete(path, opts)
 
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
         for path, opts in items:
             if opts is not DEFAULT_DELETE:
-                check_arguments(self._info, "delete", opts, _DELETE, path)
+                check_arguments(self._access_info, "delete", opts, _DELETE, path)
         return self.inner.delete_many(items)
 
     def create_dir(self, path: str) -> None:
@@ -182,13 +182,13 @@ class _CorrectnessCheckAccess(LayeredAccess):
     def copy(self, source: str, target: str, opts: CopyOptions) -> None:
         self._require("copy", "copy", source)
         if opts is not DEFAULT_COPY:
-            check_arguments(self._info, "copy", opts, _COPY, source)
+            check_arguments(self._access_info, "copy", opts, _COPY, source)
         return self.inner.copy(source, target, opts)
 
     def rename(self, source: str, target: str, opts: RenameOptions) -> None:
         self._require("rename", "rename", source)
         if opts is not DEFAULT_RENAME:
-            check_arguments(self._info, "rename", opts, _RENAME, source)
+            check_arguments(self._access_info, "rename", opts, _RENAME, source)
         return self.inner.rename(source, target, opts)
 
 

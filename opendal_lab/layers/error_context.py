@@ -52,7 +52,7 @@ def chained_cause(err: BaseException) -> BaseException | None:
 class _ErrorContextAccess(LayeredAccess):
     def __init__(self, inner: Access, layer: BaseLayer) -> None:
         super().__init__(inner, layer)
-        self._scheme = self._info.scheme
+        self._scheme = self._access_info.scheme
 
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         try:

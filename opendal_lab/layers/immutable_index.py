@@ -53,7 +53,9 @@ class _ImmutableIndexAccess(LayeredAccess):
         # Checked here, not left to CorrectnessCheck: this layer may sit above it.
         for argument in ("versions", "deleted"):
             if getattr(opts, argument):
-                raise unsupported(self._info, "list", argument, f"list_with_{argument}", path)
+                raise unsupported(
+                    self._access_info, "list", argument, f"list_with_{argument}", path
+                )
         if path.endswith("/"):
             return self._list_dir(path, opts)
         # A file path lists its parent and keeps what starts with the path.

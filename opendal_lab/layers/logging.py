@@ -48,7 +48,7 @@ class _LoggingAccess(OperationObserver[_Token]):
 
     def __init__(self, inner: Access, layer: LoggingLayer) -> None:
         super().__init__(inner, layer)
-        self._scheme = self._info.scheme
+        self._scheme = self._access_info.scheme
         self._log = layer.logger
 
     def _start(self, operation: str, path: str | None, target: str | None) -> _Token | None:

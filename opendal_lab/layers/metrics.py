@@ -184,7 +184,7 @@ class _MetricsAccess(OperationObserver[_Token]):
 
     def __init__(self, inner: Access, layer: MetricsLayer) -> None:
         super().__init__(inner, layer)
-        info = self._info
+        info = self._access_info
         self._base = (info.scheme, redact(info.name), redact(info.root))
         self._level = layer.path_label_level
         families = layer._families

@@ -55,7 +55,10 @@ class _MimeGuessAccess(LayeredAccess):
     layer: MimeGuessLayer
 
     def _typed(self, path: str, opts: WriteOptions) -> WriteOptions:
-        if opts.content_type is not None or not self._info.capability.write_with_content_type:
+        if (
+            opts.content_type is not None
+            or not self._access_info.capability.write_with_content_type
+        ):
             return opts
         guessed = guess_type(path, self.layer.types)
         return opts if guessed is None else dataclasses.replace(opts, content_type=guessed)

@@ -129,7 +129,9 @@ class _RetryAccess(CallWrapper):
     def _listing(self, path: str, opts: ListOptions, first: Iterator[Entry]) -> Iterator[Entry]:
         # Versions share a path, so only plain listings can resume by key.
         by_key = (
-            self._info.capability.list_with_start_after and not opts.versions and not opts.deleted
+            self._access_info.capability.list_with_start_after
+            and not opts.versions
+            and not opts.deleted
         )
         seen: set[tuple[str, str | None, bool]] = set()
         it: Iterator[Entry] | None = iter(first)

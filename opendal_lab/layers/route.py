@@ -116,7 +116,7 @@ class _RouteAccess(LayeredAccess):
                 f"RouteLayer: cannot {operation} across routes ({source!r} and {target!r} "
                 "go to different operators); read and write instead",
                 operation=operation,
-                service=self._info.scheme,
+                service=self._access_info.scheme,
                 path=source,
             ).with_context("to", target)
         return here

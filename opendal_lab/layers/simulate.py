@@ -189,7 +189,7 @@ class _SimulateAccess(LayeredAccess):
         self._delete_batch = native.delete_max_size or _DELETE_BATCH
 
     def info(self) -> AccessInfo:
-        return self._info
+        return self._access_info
 
     # -- list ----------------------------------------------------------------------
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
@@ -242,7 +242,7 @@ class _SimulateAccess(LayeredAccess):
             raise NotFound(
                 "directory not found (no entry below it)",
                 operation="stat",
-                service=self._info.scheme,
+                service=self._access_info.scheme,
                 path=path,
             )
         if path[-1] == "/" and self._off_stat_dir:

@@ -170,7 +170,7 @@ class _TimeoutAccess(CallWrapper):
 
     def __init__(self, inner: Access, layer: TimeoutLayer) -> None:
         super().__init__(inner, layer)
-        self._scheme = self._info.scheme
+        self._scheme = self._access_info.scheme
 
     def _around(self, operation: str, path: str | None, call: Callable[..., T], *args: Any) -> T:
         """``call(*args)`` on a worker; ``Timeout`` if it has not returned within the budget."""

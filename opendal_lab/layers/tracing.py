@@ -109,7 +109,7 @@ class _TracingAccess(OperationObserver[_Live]):
 
     def __init__(self, inner: Access, layer: TracingLayer) -> None:
         super().__init__(inner, layer)
-        info = self._info
+        info = self._access_info
         self._tracer = layer.tracer
         self._stacktrace = layer.stacktrace
         static = {

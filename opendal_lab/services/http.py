@@ -150,7 +150,7 @@ class HttpService(Service):
 
     def __repr__(self) -> str:
         auth = f", auth={self._auth!r}" if self._auth else ""
-        return f"HttpService(endpoint={self._origin!r}, root={self._info.root!r}{auth})"
+        return f"HttpService(endpoint={self._origin!r}, root={self._access_info.root!r}{auth})"
 
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:

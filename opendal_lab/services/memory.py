@@ -146,7 +146,7 @@ class MemoryService(Service):
 
     def __reduce__(self) -> tuple[object, ...]:
         # The store is process-wide by name: rebuilding by name finds the same data.
-        return (MemoryService, (self._info.name, self._info.root))
+        return (MemoryService, (self._access_info.name, self._access_info.root))
 
     def _key(self, path: str) -> str:
         return self._prefix if path == ROOT else self._prefix + path
@@ -280,7 +280,7 @@ class MemoryService(Service):
                 store.pop(self._key(source))
 
     def __repr__(self) -> str:
-        return f"MemoryService(name={self._info.name!r}, root={self._info.root!r})"
+        return f"MemoryService(name={self._access_info.name!r}, root={self._access_info.root!r})"
 
 
 # Every write gets a new etag. A counter, not a digest: hashing each write would cost more

@@ -8,6 +8,7 @@ it wrote, or with ``pl.scan_parquet`` on the same files.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import json
 import pickle
@@ -28,9 +29,10 @@ from opendal_lab.core.options import ReadOptions
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.prepare import prepare
 from opendal_lab.datasource.pushdown import plan_pushdown
-from opendal_lab.datasource.sources import files_parquet
+from opendal_lab.datasource.sources import files, files_parquet
 from opendal_lab.datasource.sources.files import FileFormatError, FileSource
 from opendal_lab.datasource.sources.files_listing import glob_regex
+from opendal_lab.datasource.sources.files_options import FileOptions
 from tests.datasource.files_data import (
     Store,
     frame,
@@ -365,6 +367,12 @@ def test_csv_header_mismatch_and_bad_values(mem_store: Store) -> None:
     mem_store.put("b.csv", b"x,y\nnope,q\n")
     with pytest.raises(PartitionFailed, match=r"'path': 'b\.csv'.*could not parse `nope`"):
         load(FileSource, {**mem_store.options, "path": "*.csv"})
+
+
+def test_every_option_is_listed_in_the_module_docstring() -> None:
+    doc = files.__doc__ or ""
+    names = {f.name for f in dataclasses.fields(FileOptions)} - {"operator_config"}
+    assert [n for n in sorted(names) if f"``{n}``" not in doc] == []
 
 
 def test_option_errors(mem_store: Store) -> None:

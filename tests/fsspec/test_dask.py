@@ -95,7 +95,7 @@ def test_workers_are_other_processes_that_import_opendal_lab(client: Any) -> Non
     assert os.getpid() not in pids
     for _, module_file, cls in seen.values():
         assert module_file == opendal_lab.__file__
-        assert cls == "opendal_lab.fsspec.OpendalFileSystem"
+        assert cls == "opendal_lab.fsspec.OpendalS3FileSystem"
 
 
 def test_filesystem_pickles_to_a_worker(

@@ -212,7 +212,99 @@ def test_operators_with_same_repr_do_not_share_an_instance() -> None:
 
 def test_protocols_are_registered_with_fsspec() -> None:
     assert ofs.OpendalFileSystem is OpendalFileSystem
-    assert fsspec.get_filesystem_class("opendal+memory") is OpendalFileSystem
+    assert fsspec.get_filesystem_class("opendal") is OpendalFileSystem
+    for protocol, cls in [
+        ("opendal+memory", ofs.OpendalMemoryFileSystem),
+        ("opendal+fs", ofs.OpendalFsFileSystem),
+        ("opendal+s3", ofs.OpendalS3FileSystem),
+    ]:
+        assert fsspec.get_filesystem_class(protocol) is cls
+        assert issubclass(cls, OpendalFileSystem)
+        assert cls.protocol == protocol
+
+
+def test_entry_points_name_the_protocol_classes() -> None:
+    from importlib.metadata import entry_points
+
+    specs = {ep.name: ep.value for ep in entry_points(group="fsspec.specs")}
+    assert specs["opendal"] == "opendal_lab.fsspec:OpendalFileSystem"
+    assert specs["opendal+memory"] == "opendal_lab.fsspec:OpendalMemoryFileSystem"
+    assert specs["opendal+fs"] == "opendal_lab.fsspec:OpendalFsFileSystem"
+    assert specs["opendal+s3"] == "opendal_lab.fsspec:OpendalS3FileSystem"
+
+
+def test_protocol_names_the_scheme_memory() -> None:
+    name = f"proto-{uuid.uuid4().hex}"
+    fs = fsspec.filesystem("opendal+memory", name=name)
+    assert fs.operator.scheme == "memory"
+    fs.pipe_file("dir/a", b"1")
+    assert OpendalFileSystem(scheme="memory", name=name).cat_file("dir/a") == b"1"
+    assert fs.unstrip_protocol("dir/a") == f"opendal+memory://{name}/dir/a"
+    assert fs._strip_protocol(f"opendal+memory://{name}/dir/a") == "dir/a"
+    assert fs._strip_protocol("dir/a/") == "dir/a"
+    # One cached instance whether the scheme comes from the protocol or from a URL.
+    assert fsspec.filesystem("opendal+memory", name=name) is fs
+    url_fs, path = fsspec.core.url_to_fs(f"opendal+memory://{name}/dir/a")
+    assert url_fs is fs
+    assert path == "dir/a"
+    clone = pickle.loads(pickle.dumps(fs))
+    assert type(clone) is ofs.OpendalMemoryFileSystem
+    assert clone.cat_file("dir/a") == b"1"
+    with fsspec.open(fs.unstrip_protocol("dir/a"), "rb") as f:
+        assert f.read() == b"1"
+
+
+def test_protocol_names_the_scheme_fs(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"local")
+    fs = fsspec.filesystem("opendal+fs", root=str(tmp_path))
+    assert fs.operator.scheme == "fs"
+    assert fs.cat_file("a.txt") == b"local"
+    assert pickle.loads(pickle.dumps(fs)).cat_file("a.txt") == b"local"
+    at_slash = fsspec.filesystem("opendal+fs", root="/")
+    key = str(tmp_path / "a.txt").lstrip("/")
+    assert at_slash.unstrip_protocol(key) == f"opendal+fs:///{key}"
+    assert fsspec.core.url_to_fs(f"opendal+fs://{tmp_path}/a.txt")[0] is at_slash
+
+
+def test_protocol_names_the_scheme_s3(moto_server: MotoServer, s3_bucket: str) -> None:
+    config = moto_server.config(s3_bucket)
+    # Given in another order than the URL's bucket-first: still one cached instance.
+    fs = fsspec.filesystem("opendal+s3", **dict(reversed(config.items())))
+    assert fs.operator.scheme == "s3"
+    fs.pipe_file("k/v", b"on s3")
+    assert fs.unstrip_protocol("k/v") == f"opendal+s3://{s3_bucket}/k/v"
+    assert pickle.loads(pickle.dumps(fs)).cat_file("k/v") == b"on s3"
+    config.pop("bucket")
+    url_fs, path = fsspec.core.url_to_fs(f"opendal+s3://{s3_bucket}/k/v", **config)
+    assert url_fs is fs
+    assert url_fs.cat_file(path) == b"on s3"
+
+
+def test_plain_opendal_still_needs_a_scheme() -> None:
+    with pytest.raises(ValueError, match="operator= or scheme="):
+        fsspec.filesystem("opendal", name="x")
+
+
+def test_protocol_class_refuses_another_scheme() -> None:
+    with pytest.raises(ValueError, match="serves scheme 'memory', not 'fs'"):
+        ofs.OpendalMemoryFileSystem(scheme="fs", root="/")
+    with pytest.raises(ValueError, match="serves scheme 'memory', not 'fs'"):
+        ofs.OpendalMemoryFileSystem(operator=Operator("fs", root="/"))
+    op = Operator("memory", name=f"op-{uuid.uuid4().hex}")
+    assert ofs.OpendalMemoryFileSystem(operator=op).operator is op
+
+
+def test_read_parquet_through_the_memory_protocol() -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    name = f"pq-{uuid.uuid4().hex}"
+    df = pd.DataFrame({"n": [1, 2, 3], "s": ["a", "b", "c"]})
+    df.to_parquet(f"opendal+memory://{name}/x.parquet")
+    got = pd.read_parquet(f"opendal+memory://{name}/x.parquet")
+    pd.testing.assert_frame_equal(got, df, check_dtype=False)
+    fs = fsspec.filesystem("opendal+memory", name=name)
+    with fs.open("x.parquet", "rb") as f:
+        pd.testing.assert_frame_equal(pd.read_parquet(f), df, check_dtype=False)
 
 
 def test_url_forms(tmp_path: Path) -> None:

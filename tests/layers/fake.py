@@ -75,7 +75,7 @@ class FakeService(Service):
     short_store: int = 0
 
     def __post_init__(self) -> None:
-        self._info = AccessInfo(self.scheme, "/", "fake", self.native_cap, self.native_cap)
+        self._access_info = AccessInfo(self.scheme, "/", "fake", self.native_cap, self.native_cap)
 
     # -- helpers for tests ------------------------------------------------------------
     def ops(self) -> list[str]:

@@ -33,7 +33,10 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   much of the first file the schema is inferred from (``files_text``).
 - parquet: ``ranged`` (``auto`` / ``always`` / ``never``): whole-file reads or ranged reads
   of the column chunks needed (``files_parquet``).
-- writing: ``partition_by``, ``mode``, ``compression``, ``rows_per_file`` (``files_write``).
+- writing: ``partition_by``, ``mode``, ``compression``, ``rows_per_file`` (``files_write``);
+  ``write_id``: the id in the written file names, ``part-<index>-<write_id>.<ext>``; by
+  default a random one per write, shared by its partitions, so two writes to one directory
+  never collide (give one to make the names predictable).
 
 Schema: parquet's comes from the first file's footer (read with ranged reads, not the whole
 file); csv's and ndjson's from a sample of the first file, typed by Polars; hive columns

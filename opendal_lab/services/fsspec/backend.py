@@ -84,8 +84,8 @@ class FsspecService(Service):
         self._top = self._base or fs.root_marker or ""
         self._cap = derive_capability(fs)
         super().__init__(root=root if root.startswith("/") else "/" + root, name=protocol)
-        self._info = dataclasses.replace(
-            self._info, native_capability=self._cap, capability=self._cap
+        self._access_info = dataclasses.replace(
+            self._access_info, native_capability=self._cap, capability=self._cap
         )
 
     @classmethod
@@ -108,10 +108,10 @@ class FsspecService(Service):
 
     def __reduce__(self) -> tuple[object, ...]:
         # fsspec filesystems pickle as class + storage options; the root comes along.
-        return (_rebuild, (self._fs, self._protocol, self._info.root))
+        return (_rebuild, (self._fs, self._protocol, self._access_info.root))
 
     def __repr__(self) -> str:
-        return f"FsspecService(protocol={self._protocol!r}, root={self._info.root!r})"
+        return f"FsspecService(protocol={self._protocol!r}, root={self._access_info.root!r})"
 
     # -- paths -------------------------------------------------------------------------
     def _path(self, path: str, operation: str) -> str:

@@ -70,8 +70,8 @@ class OpendalService(Service):
         self._cap = map_capability(op.capability(), opendal.types.Metadata)
         root = strings.get("root") or (urlsplit(uri).path if uri else "") or "/"
         super().__init__(root=root, name=self._scheme_name)
-        self._info = dataclasses.replace(
-            self._info, native_capability=self._cap, capability=self._cap
+        self._access_info = dataclasses.replace(
+            self._access_info, native_capability=self._cap, capability=self._cap
         )
         # path -> when this service wrote it; only for a store no one else can write to.
         self._written: dict[str, datetime] | None = None if self._cap.shared else {}
@@ -95,7 +95,7 @@ class OpendalService(Service):
         return self._op
 
     def __repr__(self) -> str:
-        return f"OpendalService(scheme={self._scheme_name!r}, root={self._info.root!r})"
+        return f"OpendalService(scheme={self._scheme_name!r}, root={self._access_info.root!r})"
 
     def _call(self, operation: str, path: str | None, fn: Any, *args: Any, **kw: Any) -> Any:
         try:

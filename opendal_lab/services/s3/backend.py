@@ -113,7 +113,7 @@ class S3Service(Service):
         native = self.native.replace(delete_max_size=cfg.delete_max_size)
         if cfg.enable_versioning:
             native = native.replace(**_VERSIONED)
-        self._info = AccessInfo(SCHEME, root, cfg.bucket, native, native)
+        self._access_info = AccessInfo(SCHEME, root, cfg.bucket, native, native)
         self._config = config
         self._cfg = cfg
         self._core = S3Core(cfg, root)
@@ -278,7 +278,7 @@ class S3Service(Service):
     def __repr__(self) -> str:
         cfg = self._cfg
         return (
-            f"S3Service(bucket={cfg.bucket!r}, root={self._info.root!r}, "
+            f"S3Service(bucket={cfg.bucket!r}, root={self._access_info.root!r}, "
             f"region={cfg.region!r}, endpoint={cfg.endpoint!r})"
         )
 
