@@ -30,7 +30,10 @@ chromium:
 
 ## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
+	@# Served from the repository root, so notebooks/ and the widget apps in widgets/ are both
+	@# in the file browser; a browser opens on the tour.
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=. \
+	    notebooks/01_tour.ipynb
 
 ## Lint, type-check and run every test: the notebooks under nbval (their stored outputs
 ## compared), the widget apps in a real browser (screenshots and the redraw timing go to
