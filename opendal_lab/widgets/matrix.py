@@ -38,6 +38,10 @@ class CapabilityMatrix(FallbackRepr, ipywidgets.VBox):  # type: ignore[misc]
         self, operators: Operators, *, group: str = ALL_GROUPS, only_differences: bool = False
     ) -> None:
         self._matrix = build_matrix(operators)
+        if group != ALL_GROUPS and group not in self._matrix.groups:
+            raise ValueError(
+                f"unknown group {group!r}; one of {', '.join([ALL_GROUPS, *self._matrix.groups])}"
+            )
         self.group = ipywidgets.Dropdown(
             description="group", options=[ALL_GROUPS, *self._matrix.groups], value=group
         )

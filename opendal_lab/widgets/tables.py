@@ -100,6 +100,12 @@ def label_operators(operators: Operators) -> dict[str, Operator]:
     with ``-2``, ``-3``... added when two operators share one."""
     if isinstance(operators, Operator):
         return {operators.scheme: operators}
+    given: object = operators  # notebooks pass anything: check what the type hint promises
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise TypeError(
+            "operators must be an Operator, a list of them or a mapping label -> Operator, "
+            f"got {type(given).__name__}"
+        )
     if isinstance(operators, Mapping):
         labelled = dict(operators)
     else:

@@ -129,3 +129,24 @@ def test_lab_without_demo_leaves_storage_alone(memory: Operator) -> None:
 def test_lab_refuses_unknown_switch(memory: Operator) -> None:
     with pytest.raises(KeyError, match="unknown simulate switches"):
         SimulationLab(memory, switches={"teleport": True})
+
+
+@pytest.mark.parametrize(
+    ("operators", "error", "message"),
+    [
+        (42, TypeError, "operators must be an Operator, a list of them or a mapping"),
+        ("memory", TypeError, "got str"),
+        ({"a": "memory"}, TypeError, "operator 'a' must be an Operator, got str"),
+        ({}, ValueError, "at least one operator is needed"),
+    ],
+)
+def test_matrix_refuses_what_is_not_operators(
+    operators: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        CapabilityMatrix(operators)  # type: ignore[arg-type]
+
+
+def test_matrix_refuses_unknown_group(memory: Operator) -> None:
+    with pytest.raises(ValueError, match="unknown group 'nope'; one of all, stat, read"):
+        CapabilityMatrix(memory, group="nope")
