@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint bench setup clean chromium
+.PHONY: lab test lint bench setup clean chromium java
 
 PLUGIN := $(VENV)/.plugin-installed
 
@@ -28,6 +28,12 @@ chromium:
 	@test -x /usr/lib/chromium/chromium || command -v chromium >/dev/null || \
 	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# tests/datasource/test_spark_jvm.py runs a real Spark (its own .venv-spark, built by the
+# test); Spark 4 needs Java 17+. Install Debian's JRE with apt-get only when java is missing.
+java:
+	@command -v java >/dev/null || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless; }
+
 ## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
 lab: $(STAMP)
 	@# Served from the repository root, so notebooks/ and the widget apps in widgets/ are both
@@ -38,7 +44,7 @@ lab: $(STAMP)
 ## Lint, type-check and run every test: the notebooks under nbval (their stored outputs
 ## compared), the widget apps in a real browser (screenshots and the redraw timing go to
 ## artifacts/).
-test: $(PLUGIN) chromium
+test: $(PLUGIN) chromium java
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
@@ -61,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sql.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-spark

@@ -25,6 +25,7 @@ BINDER = ROOT / "binder"
 CLEAN_COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
+    ".venv-spark",  # tests/datasource/test_spark_jvm.py's JVM Spark, over a gigabyte
     "__pycache__",
     "*.egg-info",
     ".mypy_cache",

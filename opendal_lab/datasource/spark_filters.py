@@ -10,9 +10,9 @@ null or with arrays. Spark keeps evaluating those itself, so a filter without a
 translation costs pruning, never correctness.
 
 A value is pushed only when it is what Arrow gives for the column's type (a ``date`` for a
-date column, an ``int`` or a ``float`` for a float one...). Sail hands a date's literal as
-its day number (an ``int``), which a source would compare as a number: such a filter stays
-with the engine.
+date column, an ``int`` or a ``float`` for a float one...). A JVM Spark hands a date's
+literal as a ``datetime.date``, which is pushed; Sail hands it as its day number (an
+``int``), which a source would compare as a number: such a filter stays with the engine.
 
 Null semantics carry over as they are: a SQL comparison with a null column value is not
 true, and neither is ``Filter``'s. ``a <=> v`` (``EqualNullSafe``) is ``a = v`` for a
