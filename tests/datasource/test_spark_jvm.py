@@ -156,9 +156,15 @@ def jvm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = base / "config.json"
     config.write_text(json.dumps(write_inputs(base)))
     result = base / "result.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SPARK_LOCAL_IP": "127.0.0.1"}
-    for name in ("VIRTUAL_ENV", "SPARK_HOME", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON"):
-        env.pop(name, None)  # the job's own pyspark finds its jars; workers run its python
+    # Nothing of this process's Spark setup may leak into the job: the Sail tests, when they
+    # ran first in this worker, left SPARK_HOME, SPARK_REMOTE and SPARK_CONNECT_MODE_ENABLED
+    # behind, and the last two turn getOrCreate() into a Spark Connect client.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SPARK_", "PYSPARK_")) and name != "VIRTUAL_ENV"
+    }
+    env |= {"PYTHONPATH": str(ROOT), "SPARK_LOCAL_IP": "127.0.0.1"}
     job = subprocess.Popen(
         [str(python), str(JOB), str(config), str(result)],
         cwd=ROOT,
