@@ -48,6 +48,16 @@ class Prepared:
             specs = self.source.plan_partitions(options)
         return check_partitions(self.name, specs)
 
+    def claimed_exact(self, filters: list[Filter]) -> list[Filter]:
+        """Those of ``filters`` the source's ``exact_filters`` says ``read_partition`` applies
+        exactly; none when it has no such method."""
+        claim = getattr(self.source, "exact_filters", None)
+        if not filters or not callable(claim):
+            return []
+        claimed = claim(list(filters), dict(self.options))
+        # Only what was offered counts: a source cannot waive a condition it was not given.
+        return [f for f in filters if f in list(claimed or [])]
+
     def read_plan(
         self,
         count: int,

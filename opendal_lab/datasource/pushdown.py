@@ -60,7 +60,7 @@ def plan_pushdown(
     reapply = predicate
     if predicate is not None and ("filters" in keywords or prepared.plan_filters):
         filters, residual = split_predicate(predicate)
-        exact = _exact(prepared, filters) if "filters" in keywords else []
+        exact = prepared.claimed_exact(filters) if "filters" in keywords else []
         if exact:
             reapply = all_of([residual, *(to_expr(f) for f in filters if f not in exact)])
     roots = set(reapply.meta.root_names()) if reapply is not None else set()
@@ -75,12 +75,3 @@ def plan_pushdown(
     if "limit" in keywords:
         kwargs["limit"] = n_rows if reapply is None else None
     return Pushdown(kwargs, need, output, reapply, n_rows, filters, exact)
-
-
-def _exact(prepared: Prepared, filters: list[Filter]) -> list[Filter]:
-    claim = getattr(prepared.source, "exact_filters", None)
-    if not filters or not callable(claim):
-        return []
-    claimed = claim(list(filters), dict(prepared.options))
-    # Only what was offered counts: a source cannot waive a condition it was not given.
-    return [f for f in filters if f in list(claimed or [])]

@@ -34,8 +34,14 @@ import threading
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from opendal_lab.datasource.errors import DataSourceError, PartitionFailed
-from opendal_lab.datasource.task import ReadPlan, clear_stop, request_stop, run_partition
+from opendal_lab.datasource.errors import PartitionFailed
+from opendal_lab.datasource.task import (
+    ReadPlan,
+    clear_stop,
+    raise_partition_failure,
+    request_stop,
+    run_partition,
+)
 
 __all__ = ["default_workers", "open_executor", "run_ordered"]
 
@@ -167,15 +173,8 @@ def _raise_failure(
             spec=specs[index],
         )
     exc = future.exception()
-    if isinstance(exc, DataSourceError):
-        raise exc
-    raise PartitionFailed(
-        f"{plan.source_name}: partition {index} of {plan.count} failed "
-        f"(spec {specs[index]!r}): {type(exc).__name__}: {exc}",
-        source=plan.source_name,
-        partition=index,
-        spec=specs[index],
-    ) from exc
+    assert exc is not None  # only failed futures come here
+    raise_partition_failure(plan, index, specs[index], exc)
 
 
 def _stop(run_id: str, futures: dict[int, cf.Future[Any]], *, wait: bool) -> None:

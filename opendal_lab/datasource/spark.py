@@ -40,11 +40,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from opendal_lab.datasource.errors import DataSourceError, PartitionFailed
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.prepare import Prepared, prepare
 from opendal_lab.datasource.spark_filters import from_spark
-from opendal_lab.datasource.task import run_partition
+from opendal_lab.datasource.task import raise_partition_failure, run_partition
 
 __all__ = ["spark_data_source", "spark_schema"]
 
@@ -86,24 +85,17 @@ def spark_data_source(
 
         def partitions(self) -> list[Any]:
             specs = self.prepared.partitions(self.filters)
-            return [InputPartition(json.dumps([i, spec])) for i, spec in enumerate(specs)]
+            count = len(specs)  # carried along, so errors say "partition i of n" as load's do
+            return [InputPartition(json.dumps([i, count, spec])) for i, spec in enumerate(specs)]
 
         def read(self, partition: Any) -> Iterator[pa.RecordBatch]:
-            index, spec = json.loads(partition.value)
+            index, count, spec = json.loads(partition.value)
             kwargs: dict[str, Any] = {"filters": self.filters} if self.filters else {}
-            plan = self.prepared.read_plan(0, arrow=False, kwargs=kwargs)
+            plan = self.prepared.read_plan(count, arrow=False, kwargs=kwargs)
             try:
                 frames = run_partition(plan, index, spec)
-            except DataSourceError:
-                raise
             except Exception as exc:
-                raise PartitionFailed(
-                    f"{plan.source_name}: partition {index} failed (spec {spec!r}): "
-                    f"{type(exc).__name__}: {exc}",
-                    source=plan.source_name,
-                    partition=index,
-                    spec=spec,
-                ) from exc
+                raise_partition_failure(plan, index, spec, exc)
             for frame in frames:
                 yield from frame.to_arrow().cast(self.arrow).to_batches()
 
@@ -112,10 +104,9 @@ def spark_data_source(
             schema = self.prepared.schema
             ours = [(spark, from_spark(spark, schema)) for spark in filters]
             self.filters = [f for _, f in ours if f is not None]
-            claim = getattr(self.prepared.source, "exact_filters", None)
-            exact = claim(list(self.filters), dict(self.prepared.options)) if claim else []
+            exact = self.prepared.claimed_exact(self.filters)
             # Spark evaluates again all it gets back: the untranslated and the inexact.
-            return iter([spark for spark, f in ours if f is None or f not in (exact or [])])
+            return iter([spark for spark, f in ours if f is None or f not in exact])
 
     class _Source(DataSource):
         @classmethod

@@ -27,15 +27,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 import pyarrow as pa
 
-from opendal_lab.datasource.errors import SourceInvalid
+from opendal_lab.datasource.errors import DataSourceError, PartitionFailed, SourceInvalid
 from opendal_lab.datasource.validate import check_piece
 
-__all__ = ["ReadPlan", "Stopped", "clear_stop", "request_stop", "run_partition"]
+__all__ = [
+    "ReadPlan",
+    "Stopped",
+    "clear_stop",
+    "raise_partition_failure",
+    "request_stop",
+    "run_partition",
+]
 
 _STOPPED: set[str] = set()
 
@@ -117,6 +124,26 @@ def run_partition(plan: ReadPlan, index: int, spec: dict[str, Any]) -> list[Any]
     if plan.arrow:
         return [f.to_arrow(compat_level=pl.CompatLevel.newest()) for f in frames]
     return frames
+
+
+def raise_partition_failure(
+    plan: ReadPlan, index: int, spec: dict[str, Any], exc: BaseException
+) -> NoReturn:
+    """Raise for partition ``index``, which raised ``exc``.
+
+    A DataSourceError already names the partition and goes as it came; anything else the
+    source raised becomes PartitionFailed naming the source, the partition and its spec,
+    with ``exc`` as its cause.
+    """
+    if isinstance(exc, DataSourceError):
+        raise exc
+    raise PartitionFailed(
+        f"{plan.source_name}: partition {index} of {plan.count} failed "
+        f"(spec {spec!r}): {type(exc).__name__}: {exc}",
+        source=plan.source_name,
+        partition=index,
+        spec=spec,
+    ) from exc
 
 
 def _check_iterator(plan: ReadPlan, index: int, pieces: Any) -> None:
