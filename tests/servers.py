@@ -41,15 +41,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(url: str, timeout: float = 30.0) -> None:
+def wait_for(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    """Until ``url`` answers. With the server's ``proc``, its exit ends the wait at once;
+    with its ``log``, the error shows the log's tail."""
+
+    def tail() -> str:
+        return f":\n{log.read_text()[-3000:]}" if log is not None else ""
+
     deadline = time.monotonic() + timeout
     while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}{tail()}")
         try:
             urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server at {url} did not come up in {timeout:.0f}s") from None
+                message = f"server at {url} did not come up in {timeout:.0f}s{tail()}"
+                raise RuntimeError(message) from None
             time.sleep(0.1)
 
 
@@ -110,7 +124,7 @@ def moto_process(**env: str) -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{endpoint}/moto-api/data.json")
+        wait_for(f"{endpoint}/moto-api/data.json", proc=proc)
         yield endpoint
     finally:
         proc.terminate()

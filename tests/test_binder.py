@@ -14,9 +14,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.venvs import run, uv
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
@@ -56,22 +57,6 @@ for name in names:
         failed[name] = traceback.format_exc(limit=3)
 print(json.dumps({"file": opendal_lab.__file__, "modules": names, "failed": failed}))
 """
-
-
-def uv() -> str:
-    """uv next to this interpreter (the project's venv has it), else on PATH."""
-    beside = Path(sys.executable).parent / "uv"
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    assert found, "uv is needed for the fresh-virtualenv check: pip install uv"
-    return found
-
-
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, (
-        f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    )
-    return done.stdout
 
 
 def test_binder_files_are_what_repo2docker_reads() -> None:

@@ -23,8 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +39,7 @@ from tests.browser.apps import (
     UPDATE_TIMEOUT_MS,
     BrowserPage,
 )
-from tests.servers import free_port
+from tests.servers import free_port, wait_for
 
 APPS = REPO / "widgets"
 LOGS = ARTIFACTS / "logs"
@@ -92,20 +90,6 @@ class Server:
         return f"{self.url}/lab/tree/{notebook}?token={TOKEN}&reset"
 
 
-def _wait_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no answer from {url}:\n{log.read_text()[-3000:]}") from None
-            time.sleep(0.2)
-
-
 @contextlib.contextmanager
 def _serve(cmd: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
     """Run ``cmd`` until the block ends: SIGTERM (the server shuts its kernels down), then
@@ -116,7 +100,7 @@ def _serve(cmd: list[str], env: dict[str, str], ready: str, log: Path) -> Iterat
             cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            _wait_up(proc, ready, log)
+            wait_for(ready, SERVER_TIMEOUT_S, proc=proc, log=log)
             yield
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -41,6 +41,7 @@ from opendal_lab.datasource import FileSource, RangeSource, load
 from tests.datasource.files_data import Store, hive_files
 from tests.datasource.sources import numbers
 from tests.datasource.spark_jvm_job import PUSHDOWN_CONF
+from tests.venvs import run, uv
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SPARK_VENV = ROOT / ".venv-spark"
@@ -49,23 +50,6 @@ JOB = Path(__file__).with_name("spark_jvm_job.py")
 REQUIREMENTS = ["pyspark[sql]>=4.1", f"-e{ROOT}[datasource,sql]"]
 INSTALL_TIMEOUT = 900  # the first build downloads pyspark (~450 MB)
 JOB_TIMEOUT = 300
-
-
-def uv() -> str:
-    """uv next to this interpreter (the project's venv has it), else on PATH."""
-    beside = Path(sys.executable).parent / "uv"
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    assert found, "uv builds the Spark virtualenv: pip install uv"
-    return found
-
-
-def run(command: list[str]) -> None:
-    done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=INSTALL_TIMEOUT
-    )
-    assert done.returncode == 0, (
-        f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    )
 
 
 def spark_python() -> Path:
@@ -82,18 +66,10 @@ def spark_python() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if python.exists() and stamp.exists() and stamp.read_text() == wanted:
             return python
-        run(
-            [
-                uv(),
-                "venv",
-                "--quiet",
-                "--allow-existing",
-                "--python",
-                sys.executable,
-                str(SPARK_VENV),
-            ]
-        )
-        run([uv(), "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS])
+        venv = [uv(), "venv", "--quiet", "--allow-existing", "--python", sys.executable]
+        run([*venv, str(SPARK_VENV)], ROOT, timeout=INSTALL_TIMEOUT)
+        install = [uv(), "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS]
+        run(install, ROOT, timeout=INSTALL_TIMEOUT)
         stamp.write_text(wanted)
     return python
 
