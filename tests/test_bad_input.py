@@ -197,8 +197,69 @@ def test_bad_options_name_operation_and_option(
     text = str(info.value)
     assert operation in text
     assert repr(option) in text
-    if isinstance(info.value, Error):
+    if isinstance(info.value, Error):  # a bad value: where, like every error from the stack
         assert info.value.operation == operation
+        assert info.value.service == op.scheme
+        assert info.value.path is not None
+        assert f"service: {op.scheme}, path: {info.value.path}" in text
+
+
+def test_negative_offset_says_service_operation_and_path(op: Operator) -> None:
+    with pytest.raises(ConfigInvalid) as info:
+        op.read("d//f", offset=-1)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert (err.service, err.operation, err.path) == (op.scheme, "read", "d/f")
+    assert str(err) == (
+        "ConfigInvalid (permanent) at read => option 'offset' must be >= 0, got -1, "
+        f"context: {{ service: {op.scheme}, path: d/f }}"
+    )
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("call", "operation", "path"),
+    [
+        (lambda o: o.list("d/", start_after="a\x00b"), "list", "d/"),
+        (lambda o: o.open("keep.txt", "rw"), "open", "keep.txt"),
+        (lambda o: o.presign_read("keep.txt", -1), "presign_read", "keep.txt"),
+    ],
+    ids=["start-after-nul", "open-mode", "presign-expire"],
+)
+def test_other_bad_values_say_service_and_path(
+    op: Operator, call: Call, operation: str, path: str
+) -> None:
+    if operation.startswith("presign"):
+        # The service must presign for the expiry to be checked: turn the field on.
+        from opendal_lab.layers.capability_override import CapabilityOverrideLayer
+
+        op = op.layer(CapabilityOverrideLayer(presign_read=True))
+    with pytest.raises(ConfigInvalid) as info:
+        call(op)
+    assert (info.value.service, info.value.operation, info.value.path) == (
+        op.scheme,
+        operation,
+        path,
+    )
+
+
+@pytest.mark.parametrize("operation", ["copy", "rename"])
+def test_bad_copy_value_says_from_and_to(operation: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opendal_lab.core.options import CopyOptions, RenameOptions
+
+    op = Operator("memory", name=f"bad-input-{uuid.uuid4().hex}")
+    op.write("a", b"a")
+
+    # copy/rename take no bounded value today; a refusing validate() stands in for one.
+    def refuse(self: Any) -> None:
+        raise self._bad("option 'if_not_exists' refused")
+
+    monkeypatch.setattr(CopyOptions if operation == "copy" else RenameOptions, "validate", refuse)
+    with pytest.raises(ConfigInvalid) as info:
+        getattr(op, operation)("a", "b", if_not_exists=True)
+    err = info.value
+    assert (err.service, err.operation, err.path) == ("memory", operation, None)
+    assert (err.context["from"], err.context["to"]) == ("a", "b")
 
 
 def test_wrong_type_is_type_error_and_wrong_value_config_invalid() -> None:

@@ -23,7 +23,7 @@ import dataclasses
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from opendal_lab.core import path as paths
 from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Layer
@@ -53,19 +53,21 @@ from opendal_lab.core.options import (
     RenameOptions,
     StatOptions,
     WriteOptions,
+    _Options,
 )
 from opendal_lab.core.path import PLAIN_FILES
-from opendal_lab.core.registry import build_layers, build_service, parse_uri
+from opendal_lab.core.registry import build_layers, build_service, did_you_mean, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
 from opendal_lab.layers.complete import CompleteLayer
 from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
 from opendal_lab.layers.error_context import ErrorContextLayer, add_context, chained_cause
 from opendal_lab.layers.simulate import SimulateLayer
 
-__all__ = ["CapabilityChange", "FieldState", "Operator", "StackLevel"]
+__all__ = ["CapabilityChange", "CapabilityReport", "FieldState", "Operator", "StackLevel"]
 
 State = Literal["native", "simulated", "overridden", "removed", "unsupported"]
 _DEFAULT: Any = object()
+_O = TypeVar("_O", bound=_Options)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,20 @@ class FieldState:
     effective: Any
     layer: str | None
     changes: tuple[CapabilityChange, ...] = ()
+
+
+class CapabilityReport(dict[str, FieldState]):
+    """``Operator.capability_report()``: a plain dict of field → FieldState, except that
+    an unknown field raises a KeyError naming the closest fields and how to list them all."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: Any) -> FieldState:
+        hint = did_you_mean(key, self) if isinstance(key, str) else ""
+        raise KeyError(
+            f"no capability field {key!r}{hint}; list(report) or Capability.field_names() "
+            f"shows all {len(self)}"
+        )
 
 
 def _default_layers(simulate: Layer | None) -> list[Layer]:
@@ -259,13 +275,14 @@ class Operator:
                 changes.append(CapabilityChange(field, level.name, before, after, how))
         return changes
 
-    def capability_report(self) -> dict[str, FieldState]:
-        """Per field: its state after the stack and the layer responsible (widgets draw this)."""
+    def capability_report(self) -> CapabilityReport:
+        """Per field: its state after the stack and the layer responsible (widgets draw this);
+        a dict, whose unknown keys raise a KeyError that names the closest fields."""
         by_field: dict[str, list[CapabilityChange]] = {}
         for change in self.capability_changes():
             by_field.setdefault(change.field, []).append(change)
         native, effective = self.native_capability(), self.capability()
-        report: dict[str, FieldState] = {}
+        report = CapabilityReport()
         for field in Capability.field_names():
             history = tuple(by_field.get(field, ()))
             value = getattr(effective, field)
@@ -291,7 +308,9 @@ class Operator:
             except Exception as err:
                 raise add_context(err, "stat", self._scheme, path) from chained_cause(err)
         p = paths.normalize(path, "stat")
-        return self._access.stat(p, StatOptions.build(options) if options else DEFAULT_STAT)
+        return self._access.stat(
+            p, self._options(StatOptions, options, p) if options else DEFAULT_STAT
+        )
 
     def exists(self, path: str) -> bool:
         """Whether ``path`` exists; ``d/`` asks for a directory."""
@@ -326,15 +345,21 @@ class Operator:
         p = paths.normalize(path, "read")
         if p[-1] == "/":
             raise self._is_dir("read", p)
-        return self._access.read(p, ReadOptions.build(options) if options else DEFAULT_READ)
+        return self._access.read(
+            p, self._options(ReadOptions, options, p) if options else DEFAULT_READ
+        )
 
     def list(self, path: str = "/", **options: Any) -> Iterator[Entry]:
         """Entries under ``path`` (itself first for a dir); options: recursive, start_after,
         limit (a page size: every entry is still yielded), versions, deleted."""
         p = paths.normalize(path, "list")
-        opts = ListOptions.build(options) if options else DEFAULT_LIST
+        opts = self._options(ListOptions, options, p) if options else DEFAULT_LIST
         if opts.start_after is not None:
-            opts.start_after = paths.normalize(opts.start_after, "list")
+            try:
+                opts.start_after = paths.normalize(opts.start_after, "list")
+            except Error as err:
+                err.fill("list", self._scheme, p)
+                raise
         return self._access.list(p, opts)
 
     def scan(self, path: str = "/", **options: Any) -> Iterator[Entry]:
@@ -347,27 +372,35 @@ class Operator:
         Reading options: ``buffer_size`` and those of ``read`` that pick a version or
         condition. Writing options: ``buffer_size`` and those of ``write``.
         """
+        p = paths.normalize(path, "open")
         if mode not in ("rb", "wb", "r", "w"):
             raise ConfigInvalid(
-                f"open(): mode must be 'rb', 'wb', 'r' or 'w', got {mode!r}", operation="open"
+                f"open(): mode must be 'rb', 'wb', 'r' or 'w', got {mode!r}",
+                operation="open",
+                service=self._scheme,
+                path=p,
             )
-        p = paths.normalize(path, "open")
         if p[-1] == "/":
             raise self._is_dir("open", p)
         buffer_size = options.pop("buffer_size", 8 * 1024 * 1024 if "w" in mode else 1024 * 1024)
         encoding = options.pop("encoding", "utf-8")
         # Check every option before touching storage: a bad one must neither hide behind
         # NotFound nor fail after a writer (and its temporary file) exists.
-        _check_open_options(buffer_size, encoding)
+        try:
+            _check_open_options(buffer_size, encoding)
+        except Error as err:
+            err.fill("open", self._scheme, p)
+            raise
         if mode.startswith("r"):
             ranged = [k for k in ("offset", "size", "suffix") if options.get(k) is not None]
             if ranged:
                 raise ConfigInvalid(
                     f"open(): option {ranged[0]!r} is not supported; seek() in the file instead",
                     operation="open",
+                    service=self._scheme,
                     path=p,
                 )
-            base = ReadOptions.build(options) if options else DEFAULT_READ
+            base = self._options(ReadOptions, options, p) if options else DEFAULT_READ
             stat_opts = {k: v for k, v in options.items() if k in StatOptions._field_kinds}
             length = self.stat(p, **stat_opts).content_length or 0
 
@@ -376,7 +409,7 @@ class Operator:
 
             reader = io.BufferedReader(RangeReader(p, length, read_range), buffer_size)
             return reader if mode == "rb" else io.TextIOWrapper(reader, encoding=encoding)
-        opts = WriteOptions.build(options) if options else DEFAULT_WRITE
+        opts = self._options(WriteOptions, options, p) if options else DEFAULT_WRITE
         raw = StreamWriter(p, self._access.writer(p, opts))
         writer = WriteFile(raw, buffer_size)
         return writer if mode == "wb" else TextWriteFile(writer, encoding)
@@ -397,7 +430,7 @@ class Operator:
                 )
             data = bytes(data)
         return self._access.write(
-            p, data, WriteOptions.build(options) if options else DEFAULT_WRITE
+            p, data, self._options(WriteOptions, options, p) if options else DEFAULT_WRITE
         )
 
     def writer(self, path: str, **options: Any) -> WriteFile:
@@ -421,7 +454,9 @@ class Operator:
         """Delete ``path`` (a missing path is fine); ``recursive=True`` also removes
         everything under ``path/``; ``version`` deletes one version."""
         p = paths.normalize(path, "delete")
-        self._access.delete(p, DeleteOptions.build(options) if options else DEFAULT_DELETE)
+        self._access.delete(
+            p, self._options(DeleteOptions, options, p) if options else DEFAULT_DELETE
+        )
 
     def delete_many(self, paths_or_versions: Iterable[str | tuple[str, str | None]]) -> None:
         """Delete many paths in batches (``delete_max_size`` each); raise the first failure."""
@@ -448,12 +483,14 @@ class Operator:
     def copy(self, source: str, target: str, **options: Any) -> None:
         """Copy a file; overwrites ``target`` and creates its parents."""
         s, t = self._pair("copy", source, target)
-        self._access.copy(s, t, CopyOptions.build(options) if options else DEFAULT_COPY)
+        opts = self._options(CopyOptions, options, s, t) if options else DEFAULT_COPY
+        self._access.copy(s, t, opts)
 
     def rename(self, source: str, target: str, **options: Any) -> None:
         """Move a file; overwrites ``target`` and creates its parents."""
         s, t = self._pair("rename", source, target)
-        self._access.rename(s, t, RenameOptions.build(options) if options else DEFAULT_RENAME)
+        opts = self._options(RenameOptions, options, s, t) if options else DEFAULT_RENAME
+        self._access.rename(s, t, opts)
 
     def _pair(self, operation: str, source: str, target: str) -> tuple[str, str]:
         s, t = paths.normalize(source, operation), paths.normalize(target, operation)
@@ -497,6 +534,8 @@ class Operator:
             raise ConfigInvalid(
                 f"expire_second must be a positive number, got {expire!r}",
                 operation=f"presign_{operation}",
+                service=self._scheme,
+                path=p,
             )
         return self._access.presign(operation, p, float(expire), None)
 
@@ -512,6 +551,21 @@ class Operator:
             next(iter(self._access.list(paths.ROOT, DEFAULT_LIST)), None)
 
     # -- helpers -------------------------------------------------------------------------
+    def _options(
+        self, cls: type[_O], options: dict[str, Any], p: str, target: str | None = None
+    ) -> _O:
+        """``cls.build(options)``; a bad value's ConfigInvalid says service and path too, like
+        every error from the stack (a wrong type stays a plain TypeError)."""
+        try:
+            return cls.build(options)
+        except Error as err:
+            if target is None:
+                err.fill(cls.operation, self._scheme, p)
+            else:  # copy and rename: no single path, from/to as ErrorContext gives them
+                err.fill(cls.operation, self._scheme, None)
+                err.with_context("from", p).with_context("to", target)
+            raise
+
     def _is_dir(self, operation: str, p: str) -> IsADirectory:
         return IsADirectory(
             f"{operation} needs a file path, {p!r} names a directory",

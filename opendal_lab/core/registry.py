@@ -14,9 +14,11 @@ A scheme registered at run time with ``register_service`` wins over both.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -29,8 +31,10 @@ __all__ = [
     "build_layers",
     "build_service",
     "coerce_config",
+    "did_you_mean",
     "layer_class",
     "layer_names",
+    "layer_options",
     "parse_uri",
     "register_layer",
     "refresh_plugins",
@@ -100,6 +104,14 @@ def _installed(modules: tuple[str, ...]) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``word``, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
 # -- services --------------------------------------------------------------------------
 def register_service(scheme: str, service: type | Callable[..., Any]) -> None:
     """Make ``scheme`` build ``service(**config)`` in this process."""
@@ -133,8 +145,10 @@ def service_class(scheme: str) -> Any:
     plugin = _entry_points("opendal_lab.services").get(scheme)
     if plugin is not None:
         return plugin.load()
+    available = schemes()
     raise Unsupported(
-        f"unknown scheme {scheme!r}; available schemes: {', '.join(schemes())}",
+        f"unknown scheme {scheme!r}{did_you_mean(scheme, [*available, *_ALIASES])}; "
+        f"available schemes: {', '.join(available)}",
         service=scheme,
     )
 
@@ -150,8 +164,8 @@ def coerce_config(scheme: str, config_class: Any, values: Mapping[str, Any]) -> 
     for key, value in values.items():
         if key not in fields:
             raise ConfigInvalid(
-                f"unknown config key {key!r} for service {scheme!r}; "
-                f"valid keys: {', '.join(sorted(fields)) or '(none)'}",
+                f"unknown config key {key!r}{did_you_mean(key, fields)} for service "
+                f"{scheme!r}; valid keys: {', '.join(sorted(fields)) or '(none)'}",
                 service=scheme,
             )
         out[key] = _coerce(scheme, key, fields[key], value)
@@ -281,11 +295,54 @@ def layer_class(name: str) -> Any:
     plugin = _entry_points("opendal_lab.layers").get(name)
     if plugin is not None:
         return plugin.load()
-    raise ConfigInvalid(f"unknown layer {name!r}; available layers: {', '.join(layer_names())}")
+    available = layer_names()
+    raise ConfigInvalid(
+        f"unknown layer {name!r}{did_you_mean(name, available)}; "
+        f"available layers: {', '.join(available)}"
+    )
+
+
+_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def layer_options(layer: Any) -> dict[str, bool] | None:
+    """The options a layer class takes, from its ``__init__`` signature, each with whether
+    it is required; ``None`` when it takes any keyword (``**fields``) or has no signature
+    Python can read."""
+    try:
+        params = inspect.signature(layer).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name: p.default is inspect.Parameter.empty for p in params if p.kind in _KEYWORD}
+
+
+def _check_layer_options(name: str, layer: Any, options: Mapping[str, Any]) -> None:
+    """Refuse an option the layer does not take, or a missing required one, naming the
+    layer and its options (a typo in a config file must not end as a bare TypeError)."""
+    valid = layer_options(layer)
+    if valid is None:
+        return
+    shown = ", ".join(valid) or "(none)"
+    for key in options:
+        if key not in valid:
+            raise ConfigInvalid(
+                f"layer {name!r} has no option {key!r}{did_you_mean(key, valid)}; "
+                f"valid options: {shown}"
+            )
+    missing = [key for key, required in valid.items() if required and key not in options]
+    if missing:
+        raise ConfigInvalid(
+            f"layer {name!r} needs option {', '.join(map(repr, missing))}; valid options: {shown}"
+        )
 
 
 def build_layer(name: str, **options: Any) -> Any:
-    return layer_class(name)(**options)
+    """The layer ``name`` built with ``options``; a wrong option names the valid ones."""
+    layer = layer_class(name)
+    _check_layer_options(name, layer, options)
+    return layer(**options)
 
 
 def build_layers(specs: Any) -> list[Any]:

@@ -128,6 +128,25 @@ def test_report_states_native_simulated_unsupported() -> None:
     assert (report["create_dir"].native, report["create_dir"].effective) == (False, True)
 
 
+def test_report_unknown_field_names_the_closest_and_how_to_see_all() -> None:
+    _, op = make()
+    report = op.capability_report()
+    with pytest.raises(KeyError) as info:
+        report["list_with_recusive"]
+    text = str(info.value)
+    assert "no capability field 'list_with_recusive'" in text
+    assert "did you mean 'list_with_recursive'" in text
+    assert "list(report) or Capability.field_names() shows all" in text
+    with pytest.raises(KeyError, match=r"no capability field .nosuch.; list\(report\)"):
+        report["nosuch"]
+    # Otherwise a plain dict: get/in/equality/copies behave as ever.
+    assert isinstance(report, dict)
+    assert report.get("nosuch") is None
+    assert "nosuch" not in report
+    assert dict(report) == report
+    assert report == op.capability_report()
+
+
 def test_report_removed_by_a_layer_that_turns_a_native_field_off() -> None:
     _, base = make()
     op = base.layer(TurnOff("copy"))
