@@ -99,12 +99,16 @@ def test_failing_partition_is_named_and_stops_the_rest() -> None:
 
 def test_failure_is_fast_even_when_an_earlier_partition_is_slow() -> None:
     source = Staged()
-    options = {"rows": "400", "partitions": "4", "batch": "1", "fail": "3", "delay": "0.01"}
+    # Partition 0 sleeps 10 ms before each of its 1,000 batches: at least 10 s in all.
+    options = {"rows": "4000", "partitions": "4", "batch": "1", "fail": "3", "delay": "0.01"}
     start = time.monotonic()
     with pytest.raises(PartitionFailed, match="partition 3 of 4"):
-        load(source, options)  # partition 0 alone would take ~1 s
-    assert time.monotonic() - start < 0.8
-    assert source.batches_out.get(0, 0) < 100
+        load(source, options)
+    # Partition 0 was stopped part way, not waited for: the error came well within the
+    # 10 s partition 0 alone needs (half of it, however busy the machine).
+    assert source.batches_out.get(0, 0) < 1000
+    assert set(source.started) <= source.closed  # and every partition that started, closed
+    assert time.monotonic() - start < 5
 
 
 def test_lowest_failed_partition_is_reported_when_all_fail() -> None:
@@ -121,9 +125,16 @@ def test_no_threads_are_left_behind() -> None:
     with pytest.raises(PartitionFailed):
         load(Staged(), {"partitions": "6", "fail": "2", "delay": "0.01"})
     load(Numbers)
-    time.sleep(0.05)
-    leftover = {t.name for t in threading.enumerate()} - before
-    assert not {n for n in leftover if n.startswith("opendal_lab-datasource")}
+
+    def leftover() -> set[str]:
+        names = {t.name for t in threading.enumerate()} - before
+        return {n for n in names if n.startswith("opendal_lab-datasource")}
+
+    # Pool threads end right after shutdown; give a busy machine time, fail if they linger.
+    deadline = time.monotonic() + 10
+    while leftover() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not leftover()
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,13 @@ def make_op(slow: SlowLayer, limit: ConcurrentLimitLayer) -> Operator:
 
 
 def hammer(threads: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(i)`` on ``threads`` threads released at once; the errors they raised."""
     errors: list[BaseException] = []
+    barrier = threading.Barrier(threads, timeout=30)
 
     def run(i: int) -> None:
         try:
+            barrier.wait()  # all start together, however slowly the machine starts threads
             work(i)
         except BaseException as err:
             errors.append(err)
@@ -119,10 +122,13 @@ def test_waiting_and_acquire_timeout(slow: SlowLayer) -> None:
     holder = threading.Thread(target=op.stat, args=("f",))
     holder.start()
     wait_until(lambda: limit.in_flight == 1)
-    started = time.perf_counter()
+    started = time.monotonic()
     with pytest.raises(RateLimited) as info:
         op.read("f")
-    assert 0.1 <= time.perf_counter() - started < 0.5
+    # Never before its timeout; long before the holder's stall (up to 10 s) would end: it
+    # gave up while the permit was still held.
+    assert 0.1 <= time.monotonic() - started < 5
+    assert (limit.in_flight, slow.in_flight) == (1, 1)
     err = info.value
     assert err.is_temporary
     assert (err.operation, err.path) == ("read", "f")
