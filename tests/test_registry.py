@@ -32,6 +32,9 @@ from opendal_lab import (
 from opendal_lab.core.options import ReadOptions, StatOptions
 from opendal_lab.core.registry import build_layer
 
+# The plugin in tests/plugin_pkg (scheme demo-kv, layer upper-path), installed if missing.
+pytestmark = pytest.mark.usefixtures("demo_plugin")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
