@@ -328,10 +328,12 @@ def dask_client(processes: bool) -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=processes,
-        # No fixed port: the scheduler's HTTP server (metrics, even without a dashboard)
-        # binds a free one, so clusters of parallel test processes never collide.
-        dashboard_address=":0",
-        worker_dashboard_address=":0",
+        # No fixed port: the scheduler (tcp with processes, else inproc) and its HTTP server
+        # (metrics, even without a dashboard; 8787 unless told) bind free loopback ones, so
+        # clusters of parallel test processes, or a Dask already running, never collide.
+        scheduler_port=0,
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     try:
