@@ -48,7 +48,7 @@ test: $(PLUGIN) chromium java
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --dist loadfile --nbval-current-env \
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15 --nbval-current-env \
 	    --nbval-sanitize-with notebooks/sanitize.cfg tests --nbval notebooks
 
 lint: $(STAMP)
