@@ -14,14 +14,34 @@ service's config is left to give.
 URLs name the service in the protocol, ``opendal+<scheme>://``, and what the service needs to be
 found in the part before the first ``/``:
 
-- ``opendal+memory://<name>/<key>``: the memory store ``name``;
-- ``opendal+fs:///abs/dir/file``: the local file system, rooted at ``/``;
+- ``opendal+memory://<name>/<key>``: the memory store ``name`` (``opendal+memory:///<key>``:
+  the store an unnamed ``Operator("memory")`` uses, ``default``);
+- ``opendal+fs:///abs/dir/file``: the local file system, rooted at ``/``: the path is the
+  absolute OS path, as with fsspec's ``file://``;
 - ``opendal+s3://<bucket>/<key>``: an S3 bucket (endpoint, region, credentials as options);
 - ``opendal://<key>``: any service, given as ``scheme=`` plus config in ``storage_options``.
 
 So ``pd.read_parquet("opendal+s3://b/x.parquet", storage_options={"endpoint": ...})`` works with
 one string. The protocols are registered with fsspec through the ``fsspec.specs`` entry points and
 again when this module is imported.
+
+A URL and ``storage_options`` never silently disagree: a key both set (``name`` for memory,
+``bucket`` for s3, ``root`` for fs, which an ``opendal+fs`` URL sets to ``/``) is accepted when
+both say the same and refused with ``ConfigInvalid`` naming both values when they differ.
+An ``opendal+fs`` filesystem built without ``root`` (``fsspec.filesystem("opendal+fs")``) is
+rooted at ``/`` too, so ``pipe("/x/y")`` writes ``/x/y``, never a path below the current
+directory (the fs service itself has no default root).
+
+Every URL the filesystem hands out (``unstrip_protocol``, so ``OpenFile.full_name`` and what
+dask writes down) opens the same object again, both through ``fsspec.open(url)`` and through
+this filesystem: ``opendal+memory://<name>/<root>/<key>``, ``opendal+fs://<abs root>/<key>``,
+``opendal+s3://<bucket>/<root>/<key>`` (with the same endpoint and credentials given as
+options, as for s3fs). A URL names the service and where its data lies, not the operator's
+layers: one built from an operator with layers reopens the same objects without them (pass
+``layers`` in ``storage_options`` to get them back). Where no URL can name the data (a service
+without its own protocol, a memory store named ``""`` or with a ``/`` in its name) the URL is
+``opendal://<key>``, which opens nothing without the same ``scheme=`` and config as options
+rather than some other object.
 
 On object stores (s3 and its kin, ``OBJECT_STORES``) a directory exists only while objects lie
 below it, as with s3fs: ``mkdir`` and ``makedirs`` write no marker there (``Operator.create_dir``
@@ -71,7 +91,7 @@ from fsspec.spec import (  # type: ignore[import-untyped]
 )
 from fsspec.utils import stringify_path, tokenize  # type: ignore[import-untyped]
 
-from opendal_lab.core.errors import ConditionNotMatch, NotFound
+from opendal_lab.core.errors import ConditionNotMatch, ConfigInvalid, Error, NotFound
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.types import Entry, Metadata
 
@@ -95,6 +115,9 @@ _MAGIC = re.compile(r"[*?\[]")
 INFO_EXPIRY_TIME = 1.0
 _MAX_INFOS = 10_000  # remembered infos per filesystem; past that the memory starts over
 _CACHE_TYPE = "opendal-readahead"
+# _get_kwargs_from_urls puts what the URL names under this key, not beside storage_options'
+# own keys: fsspec would merge the two with dict(**a, **b), a TypeError when both set one.
+_FROM_URL = "_opendal_from_url"
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,16 +150,55 @@ def _changing(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _merge_url_config(from_url: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (storage_options) plus what the URL names; refuse a key both set differently."""
+    url = from_url.get("url", "")
+    merged = dict(given)
+    for key, value in from_url.items():
+        if key == "url":
+            continue
+        if key in given and not _same_config(key, given[key], value):
+            hint = (
+                "; an opendal+fs URL names an absolute path, so its root is '/': drop 'root' "
+                "from storage_options, or give filesystem('opendal+fs', root=...) paths "
+                "relative to that root"
+                if key == "root"
+                else f"; drop {key!r} from storage_options or change the URL"
+            )
+            raise ConfigInvalid(
+                f"{key!r} is given twice and differs: the URL {url!r} says {value!r}, "
+                f"storage_options say {given[key]!r}{hint}"
+            ).with_context("key", key)
+        merged[key] = value
+    return merged
+
+
+def _same_config(key: str, a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    if key == "root" and isinstance(a, str) and isinstance(b, str):  # "/" and "//" alike
+        return a.strip("/") == b.strip("/") == ""
+    return False
+
+
 class _Meta(type(AbstractFileSystem)):  # type: ignore[misc]
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        from_url = kwargs.pop(_FROM_URL, None)
+        if from_url is not None:
+            kwargs = _merge_url_config(from_url, kwargs)
         # fsspec keys its instance cache on str() of the arguments; two operators with the same
         # repr would share an instance, so an instance built from an operator is never cached.
         if kwargs.get("operator") is not None or args:
             kwargs.setdefault("skip_instance_cache", True)
-        elif cls.default_scheme is not None and kwargs.get("scheme") == cls.default_scheme:
-            # A URL names the scheme again (_get_kwargs_from_urls): dropping it lets
-            # "opendal+memory://x/k" and filesystem("opendal+memory", name="x") share an instance.
-            del kwargs["scheme"]
+        else:
+            if (kwargs.get("scheme") or cls.default_scheme) == "fs" and not kwargs.get("root"):
+                # fsspec paths are absolute, as LocalFileSystem's: "/x/y" is /x/y, not ./x/y.
+                kwargs["root"] = "/"
+            if cls.default_scheme is not None and kwargs.get("scheme") == cls.default_scheme:
+                # A URL names the scheme again (_get_kwargs_from_urls): dropping it lets
+                # "opendal+memory://x/k" and filesystem("opendal+memory", name="x") share an
+                # instance.
+                del kwargs["scheme"]
         # The cache token is str() of the kwargs dict, so their order would count too.
         kwargs = dict(sorted(kwargs.items(), key=lambda item: item[0]))
         return super().__call__(*args, **kwargs)
@@ -175,6 +237,10 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
             raise ValueError(f"{self.protocol} serves scheme {default!r}, not {operator.scheme!r}")
         self.operator = operator
         self._config = config
+        self._url_bases = _url_bases(operator)
+        # On an instance, a URL is read against this filesystem's store and root (the class's
+        # _strip_protocol, which url_to_fs uses, knows neither).
+        self._strip_protocol = self._strip_url  # type: ignore[method-assign]
 
     # -- paths ---------------------------------------------------------------------------
     @classmethod
@@ -187,31 +253,49 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
             path = rest.partition("/")[2] if protocol in ("opendal+memory", "opendal+s3") else rest
         return path.strip("/")
 
+    def _strip_url(self, path: Any) -> Any:
+        """The key of ``path``; a URL of this filesystem's store becomes a key below its root."""
+        if isinstance(path, list):
+            return [self._strip_url(p) for p in path]
+        path = stringify_path(path)
+        protocol, sep, _ = path.partition("://")
+        if not sep or protocol not in PROTOCOLS or protocol == "opendal" or not self._url_bases:
+            return type(self)._strip_protocol(path)
+        if protocol == "opendal+fs":  # "opendal+fs://a/b" is /a/b too, as the class reads it
+            slashed = f"{protocol}:///{type(self)._strip_protocol(path)}/"
+        else:
+            slashed = path if path.endswith("/") else path + "/"
+        for base in self._url_bases:
+            if slashed.startswith(base):
+                return slashed[len(base) :].strip("/")
+        raise ValueError(
+            f"{path!r} is not in this filesystem, which serves {self._url_bases[0]!r}: "
+            "open it through fsspec.open(url) or a filesystem of its own"
+        )
+
     @staticmethod
     def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
-        protocol, sep, rest = stringify_path(path).partition("://")
+        url = stringify_path(path)
+        protocol, sep, rest = url.partition("://")
         if not sep or not protocol.startswith("opendal+"):
             return {}
         scheme = protocol.removeprefix("opendal+")
         netloc = rest.partition("/")[0]
-        if scheme == "memory":
-            return {"scheme": scheme, "name": netloc} if netloc else {"scheme": scheme}
-        if scheme == "s3":
-            return {"scheme": scheme, "bucket": netloc}
-        if scheme == "fs":
-            return {"scheme": scheme, "root": "/"}
-        return {"scheme": scheme}
+        named: dict[str, Any] = {"url": url, "scheme": scheme}
+        if scheme == "memory" and netloc:
+            named["name"] = netloc
+        elif scheme == "s3":
+            named["bucket"] = netloc
+        elif scheme == "fs":
+            named["root"] = "/"
+        return {_FROM_URL: named}
 
     def unstrip_protocol(self, name: str) -> str:
-        key = self._strip_protocol(name)
-        scheme = self.operator.scheme
-        if scheme == "memory" and "name" in self._config:
-            return f"opendal+memory://{self._config['name']}/{key}"
-        if scheme == "s3" and "bucket" in self._config and not self._config.get("root"):
-            return f"opendal+s3://{self._config['bucket']}/{key}"
-        if scheme == "fs" and self._config.get("root") == "/":
-            return f"opendal+fs:///{key}"
-        return f"opendal://{key}"
+        """The URL of ``name``: ``fsspec.open`` of it opens the same object (module docstring)."""
+        key: str = self._strip_protocol(name)
+        if not self._url_bases:
+            return f"opendal://{key}"
+        return self._url_bases[0] + key
 
     # -- metadata ------------------------------------------------------------------------
     def _file_info(self, name: str, meta: Metadata) -> dict[str, Any]:
@@ -243,7 +327,19 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
             self._infos[path] = (changes, time.monotonic() + self._info_expiry, dict(info))
         return info
 
+    def _located(self, err: BaseException, path: str) -> None:
+        """Add the URL of ``path`` to a NotFound: the key alone names neither store nor root."""
+        if isinstance(err, Error) and isinstance(err, FileNotFoundError):
+            err.with_context("url", self.unstrip_protocol(path))
+
     def _stat_info(self, path: str) -> dict[str, Any]:
+        try:
+            return self._stat_info_of(path)
+        except FileNotFoundError as err:
+            self._located(err, path)
+            raise
+
+    def _stat_info_of(self, path: str) -> dict[str, Any]:
         missing: NotFound | None = None
         try:
             meta = self.operator.stat(path)
@@ -359,7 +455,11 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
     ) -> bytes:
         path = self._strip_protocol(path)
         if start is None and end is None:
-            return self.operator.read(path)
+            try:
+                return self.operator.read(path)
+            except FileNotFoundError as err:
+                self._located(err, path)
+                raise
         return self._read_range(path, self._fresh_size(path), start, end)
 
     def _fresh_size(self, path: str) -> int:
@@ -374,7 +474,11 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
         end = size if end is None else max(0, size + end) if end < 0 else min(end, size)
         if end <= start:
             return b""
-        return self.operator.read(path, offset=start, size=end - start, **options)
+        try:
+            return self.operator.read(path, offset=start, size=end - start, **options)
+        except FileNotFoundError as err:
+            self._located(err, path)
+            raise
 
     def cat_ranges(
         self,
@@ -466,8 +570,9 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_Meta):  # type: ignore[mi
         path1, path2 = self._strip_protocol(path1), self._strip_protocol(path2)
         try:
             self.operator.copy(path1, path2)
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, IsADirectoryError) as err:
             if not self.isdir(path1):
+                self._located(err, path1)
                 raise
             self.makedirs(path2, exist_ok=True)
 
@@ -721,6 +826,26 @@ class OpendalS3FileSystem(OpendalFileSystem):
 
     protocol = "opendal+s3"
     default_scheme = "s3"
+
+
+def _url_bases(operator: Operator) -> tuple[str, ...]:
+    """The URL prefixes naming ``operator``'s root, the canonical one first; () if none can."""
+    info = operator.info
+    scheme = operator.scheme
+    if scheme == "fs":
+        return (f"opendal+fs://{info.root.rstrip('/')}/",)  # the root is a real absolute path
+    prefix = info.root.strip("/")
+    below = prefix + "/" if prefix else ""
+    if scheme == "memory":
+        name = info.name
+        if not name or "/" in name:
+            return ()
+        bases = (f"opendal+memory://{name}/{below}",)
+        # "opendal+memory:///k" opens the default store too.
+        return (*bases, f"opendal+memory:///{below}") if name == "default" else bases
+    if scheme == "s3" and info.name and "/" not in info.name:
+        return (f"opendal+s3://{info.name}/{below}",)
+    return ()
 
 
 #: Each protocol and its class; the ``fsspec.specs`` entry points in pyproject.toml say the same.

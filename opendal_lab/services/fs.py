@@ -14,7 +14,12 @@
 - Unlike object stores, ``stat("d")`` of a directory named without its ``/`` is a DIR, and a
   non-recursive ``delete("d/")`` of a non-empty directory raises ``Conflict``.
 
-Config: ``root`` (created if missing; default the current directory).
+Config: ``root``, required: ``Operator("fs", root="/data")``. There is no default (the current
+directory would be a surprise, as upstream OpenDAL agrees). Building the operator creates
+nothing: a root that is missing is created by the first write (write, writer, append,
+create_dir, the target of copy or rename). Until then read-only calls see an empty root: stat
+and read raise ``NotFound``, list yields nothing, exists is False. A root that is a file, or lies
+below one, is refused at once with ``ConfigInvalid``.
 
 Not guarded: a symlink swapped in between the check and the use (a race with another
 local process that can already write inside the root).
@@ -100,23 +105,25 @@ class FsService(Service):
     )
 
     def __init__(self, root: str = "") -> None:
-        real = os.path.realpath(os.path.expanduser(root or os.getcwd()))
-        try:
-            os.makedirs(real, exist_ok=True)
-        except OSError as err:
+        if not root or not root.strip():
             raise ConfigInvalid(
-                f"fs root {root!r} cannot be used: {err.strerror}", service=SCHEME
-            ) from err
-        if not os.path.isdir(real):
-            raise ConfigInvalid(f"fs root {root!r} is not a directory", service=SCHEME)
+                "fs needs a root, the local directory it serves: "
+                'Operator("fs", root="/data") (there is no default: the current directory '
+                "would be a surprise)",
+                service=SCHEME,
+            ).with_context("root", repr(root))
+        real = os.path.realpath(os.path.expanduser(root))
+        _check_root(root, real)  # reads only: nothing is created before the first write
         super().__init__(root=real)
         self._root = real
+        self._root_ready = False  # whether the root is known to exist (then it is not checked)
 
     @classmethod
     def config_from_uri(
         cls, host: str, path: str, subscheme: str | None, given: str
     ) -> dict[str, str]:
-        """``fs:///abs/dir`` or ``file:///abs/dir``; ``fs://rel/dir`` is relative to the cwd."""
+        """``fs:///abs/dir`` or ``file:///abs/dir``; ``fs://rel/dir`` is relative to the cwd
+        (said explicitly); ``fs://`` names no root and is refused like ``Operator("fs")``."""
         refuse_subscheme(SCHEME, subscheme)
         return {"root": host + path if host else path}
 
@@ -131,7 +138,10 @@ class FsService(Service):
         shown = path if shown is None else shown
         rel = "" if path == ROOT else path.rstrip("/")
         if not rel:
-            return self._root, os.stat(self._root)
+            try:
+                return self._root, os.stat(self._root)
+            except (FileNotFoundError, NotADirectoryError):
+                return self._root, None  # not created yet: no write has happened
         if ".." in rel.split("/"):
             raise PermissionDenied(
                 "path has a '..' segment, which could leave the root",
@@ -165,6 +175,28 @@ class FsService(Service):
                 path=path,
             )
 
+    def _ensure_root(self, operation: str) -> None:
+        """Create the root if it is missing: called by every write, and only by them."""
+        if self._root_ready:
+            return
+        try:
+            os.makedirs(self._root, exist_ok=True)
+        except FileExistsError as err:  # a file took the root's place since the build
+            raise NotADirectory(
+                f"the root {self._root} is not a directory", operation=operation, service=SCHEME
+            ) from err
+        except OSError as err:
+            raise _map_os_error(err, operation, "/").with_context("root", self._root) from err
+        # Confinement trusts the root's real path, resolved at the build: a symlink put on
+        # the way since then would move the whole jail.
+        if os.path.realpath(self._root) != self._root:
+            raise PermissionDenied(
+                f"the root {self._root} now resolves elsewhere (a symlink on its path)",
+                operation=operation,
+                service=SCHEME,
+            )
+        self._root_ready = True
+
     def _error(self, err: OSError, operation: str, path: str) -> Error:
         return _map_os_error(err, operation, path)
 
@@ -172,6 +204,12 @@ class FsService(Service):
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         _, st = self._resolve(path, "stat")
         if st is None:
+            if path == ROOT:
+                raise NotFound(
+                    "the root does not exist yet (the first write creates it)",
+                    service=SCHEME,
+                    path=path,
+                ).with_context("root", self._root)
             raise NotFound("no such file or directory", service=SCHEME, path=path)
         if st_mod.S_ISDIR(st.st_mode):
             return Metadata(
@@ -236,7 +274,8 @@ class FsService(Service):
 
     # -- write -------------------------------------------------------------------
     def _prepare_target(self, path: str, operation: str) -> str:
-        """Check the target and create its parent directories; return its OS path."""
+        """Check the target and create its parent directories (and the root); return its OS path."""
+        self._ensure_root(operation)
         os_path, st = self._resolve(path, operation)
         if st is not None and st_mod.S_ISDIR(st.st_mode):
             raise IsADirectory("a directory is at the target path", service=SCHEME, path=path)
@@ -342,6 +381,7 @@ class FsService(Service):
             raise self._error(err, "delete", path) from err
 
     def create_dir(self, path: str) -> None:
+        self._ensure_root("create_dir")
         self._mkdirs(path, "create_dir")
 
     def copy(self, source: str, target: str, opts: CopyOptions) -> None:
@@ -441,6 +481,28 @@ class FsWriter:
 
 
 _LINKED_DIR = Metadata(EntryMode.UNKNOWN)
+
+
+def _check_root(given: str, real: str) -> None:
+    """Refuse a root that is a file or lies below one; a missing one is fine (made on write)."""
+    at = real
+    while True:
+        try:
+            st = os.stat(at)
+        except (FileNotFoundError, NotADirectoryError):  # missing, or below a file: look up
+            parent_dir = os.path.dirname(at)
+            if parent_dir == at:
+                return
+            at = parent_dir
+            continue
+        except OSError as err:
+            raise ConfigInvalid(
+                f"fs root {given!r} cannot be used: {err.strerror}", service=SCHEME
+            ) from err
+        if st_mod.S_ISDIR(st.st_mode):
+            return
+        where = "is a file" if at == real else f"lies below a file ({at})"
+        raise ConfigInvalid(f"fs root {given!r} {where}, not a directory", service=SCHEME)
 
 
 def _tmp_path(target: str) -> str:
