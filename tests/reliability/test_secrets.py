@@ -202,6 +202,7 @@ def test_credentials_never_reach_logs_spans_reprs_or_errors(
         **{**base, "endpoint": f"http://127.0.0.1:{free_port()}"},
         connect_timeout=0.5,
         read_timeout=0.5,
+        max_attempts=1,  # retrying off: the error stays temporary, and comes at once
     )
     unreachable = run.fails(Unexpected, lambda: nowhere.stat("a.csv"))
     assert unreachable.is_temporary

@@ -424,7 +424,9 @@ def test_missing_bucket_is_not_found_naming_it(moto_server: MotoServer) -> None:
 
 def test_wrong_endpoint_is_temporary_naming_it(moto_server: MotoServer) -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    op = od.Operator("s3", **{**moto_server.config("bucket"), "endpoint": endpoint})
+    # Retrying off: the error stays temporary (test_s3_retry.py covers retries running out).
+    config = {**moto_server.config("bucket"), "endpoint": endpoint, "max_attempts": 1}
+    op = od.Operator("s3", **config)
     with pytest.raises(od.Unexpected) as info:
         op.write("f", b"x")
     err = info.value
@@ -532,7 +534,12 @@ def test_secrets_never_show(
         lambda: op.write("f", b"y", if_not_exists=True),
         lambda: od.Operator("s3", **moto_server.config("no-such-bucket-x")).write("f", b""),
         lambda: od.Operator(
-            "s3", **{**moto_server.config(s3_bucket), "endpoint": "http://127.0.0.1:9"}
+            "s3",
+            **{
+                **moto_server.config(s3_bucket),
+                "endpoint": "http://127.0.0.1:9",
+                "max_attempts": 1,
+            },
         ).stat("f"),
     ):
         try:

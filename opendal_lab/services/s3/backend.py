@@ -162,19 +162,26 @@ class S3Service(Service):
         elif offset or size is not None:
             end = "" if size is None else str(offset + size - 1)
             params["Range"] = f"bytes={offset}-{end}"
-        try:
-            out = core.call("read", path, "get_object", Key=core.key(path), **params)
-        except RangeNotSatisfied:
-            if suffix is not None:  # a suffix of an empty object: AWS answers 416
-                return b""
-            raise
-        body = out["Body"]
-        try:
-            data: bytes = body.read()
-        except Exception as err:
-            raise core.error(err, "read", path) from err
-        finally:
-            body.close()
+        attempt = 0
+        while True:  # botocore retries the request; a body cut off midway is retried here
+            attempt += 1
+            try:
+                out = core.call("read", path, "get_object", Key=core.key(path), **params)
+            except RangeNotSatisfied:
+                if suffix is not None:  # a suffix of an empty object: AWS answers 416
+                    return b""
+                raise
+            body = out["Body"]
+            try:
+                data: bytes = body.read()
+                break
+            except Exception as err:
+                failed = core.error(err, "read", path)
+                if not failed.is_temporary or attempt >= core.max_attempts:
+                    raise core.gave_up(failed, attempt) from err
+            finally:
+                body.close()
+            core.backoff(attempt)
         if len(params) > ("Range" in params) + ("VersionId" in params):
             _verify(out, opts, path)
         return data
@@ -279,7 +286,7 @@ class S3Service(Service):
         cfg = self._cfg
         return (
             f"S3Service(bucket={cfg.bucket!r}, root={self._access_info.root!r}, "
-            f"region={cfg.region!r}, endpoint={cfg.endpoint!r})"
+            f"region={cfg.region!r}, endpoint={cfg.endpoint!r}, retries={cfg.retry_policy!r})"
         )
 
 

@@ -12,6 +12,7 @@ print request headers, the session token among them) show ``***`` instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, fields
@@ -23,7 +24,9 @@ from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.secrets import guard_loggers, redact, register_secret
 
 __all__ = [
+    "ATTEMPTS_ATTR",
     "MIN_PART_SIZE",
+    "RETRY_MODES",
     "S3Config",
     "build_client",
     "redact",
@@ -34,6 +37,7 @@ MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB  # S3's floor for every part but the last
 MAX_PART_SIZE = 5 * 1024 * MIB
 _SECRET_KEYS = ("secret_access_key", "session_token")
+RETRY_MODES = ("standard", "adaptive")
 
 
 @dataclass
@@ -63,9 +67,15 @@ class S3Config:
     write_concurrency: int = 4
     #: HTTP connections kept per client: enough for threads times write concurrency.
     pool_size: int = 32
-    #: Attempts per request inside botocore; 1 leaves retrying to RetryLayer, which sees
-    #: every error's status (temporary or not).
-    max_attempts: int = 1
+    #: Attempts per HTTP request (the first one included), retried by botocore: 5xx,
+    #: throttling (SlowDown, 503), connection errors and timeouts, with jittered exponential
+    #: backoff (up to 1, 2, 4 ... s, at most 20 s). 1 turns retrying off (a RetryLayer on top
+    #: then sees every temporary error). A body cut off midway through a read is read again,
+    #: within the same number of attempts.
+    max_attempts: int = 4
+    #: botocore's retry mode: ``standard``, or ``adaptive`` (standard plus a client-side
+    #: rate limit that slows the client down while S3 throttles it).
+    retry_mode: str = "standard"
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
@@ -90,6 +100,12 @@ class S3Config:
         for key in ("write_concurrency", "pool_size", "max_attempts"):
             if getattr(self, key) < 1:
                 raise ConfigInvalid(f"config {key!r} must be >= 1", service="s3")
+        if self.retry_mode not in RETRY_MODES:
+            raise ConfigInvalid(
+                f"config 'retry_mode' must be one of {', '.join(RETRY_MODES)}, "
+                f"got {self.retry_mode!r} (max_attempts=1 turns retrying off)",
+                service="s3",
+            )
         if bool(self.access_key_id) != bool(self.secret_access_key):
             given, missing = (
                 ("access_key_id", "secret_access_key")
@@ -103,6 +119,13 @@ class S3Config:
             )
         for key in _SECRET_KEYS:
             register_secret(getattr(self, key))
+
+    @property
+    def retry_policy(self) -> str:
+        """How requests are retried, in a few words: ``standard, 4 attempts`` or ``off``."""
+        if self.max_attempts == 1:
+            return "off"
+        return f"{self.retry_mode}, {self.max_attempts} attempts"
 
     def __repr__(self) -> str:
         shown = []
@@ -177,7 +200,8 @@ def build_client(config: S3Config) -> Any:
     )
     options: dict[str, Any] = {
         "max_pool_connections": config.pool_size,
-        "retries": {"total_max_attempts": config.max_attempts, "mode": "standard"},
+        # botocore's own retries, per HTTP request; see the package docstring for why.
+        "retries": {"total_max_attempts": config.max_attempts, "mode": config.retry_mode},
         "connect_timeout": config.connect_timeout,
         "read_timeout": config.read_timeout,
         "s3": {"addressing_style": addressing},
@@ -204,5 +228,21 @@ def build_client(config: S3Config) -> Any:
             register_secret(frozen.secret_key)
             register_secret(frozen.token)
     client = session.create_client("s3", **kwargs)
+    client.meta.events.register(
+        "after-call-error.s3", _note_attempts, unique_id="opendal-lab-note-attempts"
+    )
     guard_loggers("botocore", "urllib3", "s3transfer")
     return client
+
+
+#: The attribute ``_note_attempts`` sets on an exception that ended a call: the number
+#: of attempts botocore made (a ClientError says it in ``ResponseMetadata`` instead).
+ATTEMPTS_ATTR = "_opendal_lab_attempts"
+
+
+def _note_attempts(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+    """botocore's ``after-call-error`` hook: how many attempts a call that raised made."""
+    attempt = context.get("retries", {}).get("attempt")
+    if isinstance(attempt, int):
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(exception, ATTEMPTS_ATTR, attempt)

@@ -16,14 +16,22 @@ InvalidRange, 416                                           RangeNotSatisfied
 SlowDown, throttling codes, 429, 503                        RateLimited (temporary)
 other 5xx, RequestTimeout                                   Unexpected (temporary)
 NotImplemented, 501                                         Unsupported
-connection errors and timeouts                              Unexpected (temporary), endpoint named
+connection errors and timeouts, a body cut off midway      Unexpected (temporary), endpoint named
 no credentials found                                        ConfigInvalid naming what to set
 =========================================================== ===================================
+
+botocore has already retried what it deems transient (config ``max_attempts``): a temporary
+error from a call that made more than one attempt is marked ``persistent``, with
+``attempts`` in its context and in its message, so a RetryLayer above does not retry it
+again; a temporary error from a single attempt (retrying off, or an error botocore does not
+retry, such as a 409 conflict) stays ``temporary``.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +49,7 @@ from opendal_lab.core.errors import (
 )
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.types import DIR_METADATA, EntryMode, Metadata
-from opendal_lab.services.s3.config import S3Config, build_client, redact
+from opendal_lab.services.s3.config import ATTEMPTS_ATTR, S3Config, build_client, redact
 
 __all__ = ["SCHEME", "S3Core", "head_metadata"]
 
@@ -196,10 +204,41 @@ class S3Core:
             return Unexpected(message, **kw).set_temporary()
         return Unexpected(message, **kw)
 
+    # -- retries -------------------------------------------------------------------------
+    @property
+    def max_attempts(self) -> int:
+        return self.config.max_attempts
+
+    def backoff(self, attempt: int) -> None:
+        """Wait before attempt ``attempt + 1``, as botocore's standard mode does: a random
+        time up to ``2 ** (attempt - 1)`` seconds, at most 20 s."""
+        time.sleep(random.random() * min(2.0 ** (attempt - 1), 20.0))
+
+    def gave_up(self, error: Error, attempts: int, note: str = "") -> Error:
+        """Mark a temporary ``error`` after ``attempts`` attempts: persistent, and saying so."""
+        if not error.is_temporary or attempts < 2:
+            if note:
+                _append(error, f"({note})")
+            return error
+        _append(error, f"(still failing after {attempts} attempts{'; ' + note if note else ''})")
+        return error.set_persistent().with_context("attempts", attempts)
+
     def error(self, err: BaseException, operation: str, path: str | None) -> Error:
-        """The opendal_lab error for a botocore (or connection) exception."""
+        """The opendal_lab error for a botocore (or connection) exception, marked persistent
+        when botocore retried it and gave up."""
         from botocore import exceptions as bx  # type: ignore[import-untyped]
 
+        if isinstance(err, bx.ClientError):
+            meta: dict[str, Any] = err.response.get("ResponseMetadata", {})
+            retried = meta.get("RetryAttempts")
+            attempts = retried + 1 if isinstance(retried, int) else 1
+            note = "botocore's retry quota is used up" if meta.get("RetryQuotaReached") else ""
+        else:
+            attempts = getattr(err, ATTEMPTS_ATTR, 1)
+            note = ""
+        return self.gave_up(self._map(err, operation, path, bx), attempts, note)
+
+    def _map(self, err: BaseException, operation: str, path: str | None, bx: Any) -> Error:
         ctx = {"bucket": self.bucket}
         if isinstance(err, bx.ClientError):
             response: dict[str, Any] = err.response
@@ -214,9 +253,11 @@ class S3Core:
             return ConfigInvalid(
                 redact(str(err)), operation=operation, service=SCHEME, path=path, context=ctx
             )
-        if isinstance(err, (bx.HTTPClientError, bx.ConnectionError)):
+        if isinstance(err, (bx.HTTPClientError, bx.ConnectionError, bx.IncompleteReadError)):
+            midway = isinstance(err, (bx.ResponseStreamingError, bx.IncompleteReadError))
+            what = "lost the connection to {} midway" if midway else "cannot reach {}"
             return Unexpected(
-                redact(f"cannot reach {self.endpoint}: {type(err).__name__}: {err}"),
+                redact(f"{what.format(self.endpoint)}: {type(err).__name__}: {err}"),
                 operation=operation,
                 service=SCHEME,
                 path=path,
@@ -239,6 +280,12 @@ class S3Core:
             path=path,
             context=ctx,
         )
+
+
+def _append(error: Error, text: str) -> None:
+    error.message = f"{error.message} {text}"
+    if isinstance(error, OSError):
+        error.strerror = error.message
 
 
 def _hide(err: BaseException) -> bool:
