@@ -1,22 +1,41 @@
-"""What every widget shares: ipywidgets loaded on first use, and the static fallbacks.
+"""What every widget shares: ipywidgets and anywidget loaded on first use, the static
+fallbacks, and the front-end files (an ESM module and a CSS file per widget, beside the
+shared colour vocabulary in ``static/theme.css``).
 
-ipywidgets is imported here, and only the widget modules import this one, so
-``import opendal_lab`` (and ``import opendal_lab.widgets``) never pays for it; a missing
-ipywidgets names the extra that installs it.
+ipywidgets and anywidget are imported here, and only the widget modules import this one, so
+``import opendal_lab`` (and ``import opendal_lab.widgets``) never pays for them; a missing one
+names the extra that installs it.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-__all__ = ["FallbackRepr", "ipywidgets"]
+__all__ = ["STATIC", "FallbackRepr", "anywidget", "ipywidgets", "static_css", "theme_css"]
 
 try:
+    import anywidget  # type: ignore[import-untyped]
     import ipywidgets  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised by the import-hint test in a subprocess
     raise ImportError(
-        "opendal_lab.widgets needs ipywidgets: pip install 'opendal-lab[widgets]'"
+        "opendal_lab.widgets needs ipywidgets and anywidget: pip install 'opendal-lab[widgets]'"
     ) from None
+
+# The widgets' ESM modules and CSS files, shipped in the package: no npm build step.
+STATIC = Path(__file__).with_name("static")
+
+
+@cache
+def theme_css() -> str:
+    """The colour vocabulary (``--odl-*`` over JupyterLab's ``--jp-*`` variables)."""
+    return (STATIC / "theme.css").read_text(encoding="utf-8")
+
+
+def static_css(name: str) -> str:
+    """A widget's stylesheet preceded by the shared vocabulary: anywidget's ``_css``."""
+    return theme_css() + "\n" + (STATIC / name).read_text(encoding="utf-8")
 
 
 class FallbackRepr:
