@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["STATIC", "FallbackRepr", "anywidget", "ipywidgets", "static_css", "theme_css"]
 
 try:
-    import anywidget  # type: ignore[import-untyped]
+    import anywidget
     import ipywidgets  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised by the import-hint test in a subprocess
     raise ImportError(

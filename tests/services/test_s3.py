@@ -23,6 +23,7 @@ import opendal_lab as od
 from opendal_lab.services.s3 import S3Config
 from opendal_lab.services.s3.core import S3Core
 from tests.servers import MotoServer, free_port, moto_process
+from tests.workloads import run_mixed
 
 MIB = 1024 * 1024
 
@@ -564,40 +565,7 @@ def test_secrets_never_show(
 
 
 def test_threads_mixed_operations(op: od.Operator, moto_server: MotoServer, s3_bucket: str) -> None:
-    def work(worker: int) -> dict[str, bytes]:
-        rng = random.Random(worker)
-        mine: dict[str, bytes] = {}
-        for i in range(200):
-            kind = rng.choice(["write", "write", "read", "stat", "list", "delete", "copy"])
-            if kind == "write" or not mine:
-                path, data = f"w{worker}/f{rng.randrange(20)}", f"{worker}:{i}".encode()
-                op.write(path, data)
-                mine[path] = data
-            elif kind == "read":
-                path = rng.choice(sorted(mine))
-                assert op.read(path) == mine[path]
-            elif kind == "stat":
-                path = rng.choice(sorted(mine))
-                assert op.stat(path).content_length == len(mine[path])
-            elif kind == "list":
-                listed = {e.path for e in op.list(f"w{worker}/") if e.is_file}
-                assert listed == set(mine)
-            elif kind == "delete":
-                path = rng.choice(sorted(mine))
-                op.delete(path)
-                del mine[path]
-            else:
-                path = rng.choice(sorted(mine))
-                target = f"w{worker}/c{rng.randrange(5)}"
-                if target == path:
-                    continue
-                op.copy(path, target)
-                mine[target] = mine[path]
-        return mine
-
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(work, range(8)))
-    expected = {p: d for mine in results for p, d in mine.items()}
+    expected = run_mixed(op, steps=200)
     assert sorted(_keys(moto_server, s3_bucket)) == sorted(expected)
     for path, data in expected.items():
         assert op.read(path) == data

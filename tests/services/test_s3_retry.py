@@ -18,7 +18,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -26,6 +25,7 @@ import opendal_lab as od
 from opendal_lab import ErrorStatus, RetryLayer
 from tests.fault_proxy import FaultProxy
 from tests.servers import MotoServer
+from tests.workloads import run_mixed
 
 MIB = 1024 * 1024
 
@@ -58,38 +58,7 @@ def test_mixed_operations_through_faults_all_succeed(
     proxy.configure(every=5, faults=("500", "503", "drop", "truncate"), per_call=2)
     op = proxied(moto_server, s3_bucket, proxy)
 
-    def work(worker: int) -> dict[str, bytes]:
-        rng = random.Random(worker)
-        mine: dict[str, bytes] = {}
-        for i in range(20):
-            kind = rng.choice(["write", "write", "read", "range", "stat", "list", "delete"])
-            if kind == "write" or not mine:
-                path = f"w{worker}/f{rng.randrange(8)}"
-                data = f"{worker}:{i}:".encode() * rng.randrange(1, 50)
-                op.write(path, data)
-                mine[path] = data
-            elif kind == "read":
-                path = rng.choice(sorted(mine))
-                assert op.read(path) == mine[path]
-            elif kind == "range":
-                path = rng.choice(sorted(mine))
-                assert op.read(path, offset=1, size=3) == mine[path][1:4]
-            elif kind == "stat":
-                path = rng.choice(sorted(mine))
-                assert op.stat(path).content_length == len(mine[path])
-            elif kind == "list":  # pages of 2 keys: several ListObjectsV2 requests
-                listed = {e.path for e in op.list(f"w{worker}/", limit=2) if e.is_file}
-                assert listed == set(mine)
-            else:
-                path = rng.choice(sorted(mine))
-                op.delete(path)
-                del mine[path]
-        return mine
-
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(work, range(8)))  # re-raises the first failure, if any
-
-    expected = {p: d for mine in results for p, d in mine.items()}
+    expected = run_mixed(op, list_limit=2)  # raises the first failure
     assert sorted(_keys(moto_server, s3_bucket)) == sorted(expected)
     assert {e.path for e in op.list("/", recursive=True) if e.is_file} == set(expected)
     for path, data in expected.items():
