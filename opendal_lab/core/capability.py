@@ -14,6 +14,9 @@ Field naming, as in OpenDAL:
 
 Every field starts with the name of its group (``stat``, ``read``, ``write``, ``create_dir``,
 ``delete``, ``copy``, ``restore``, ``rename``, ``list``, ``presign``, ``shared``).
+
+``describe(field)`` says in one sentence what a field means for a user (the table,
+``FIELD_DESCRIPTIONS``, lives in ``capability_docs.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GROUPS", "Capability", "group_of"]
+from opendal_lab.core.capability_docs import FIELD_DESCRIPTIONS, describe
+
+__all__ = ["FIELD_DESCRIPTIONS", "GROUPS", "Capability", "describe", "group_of"]
 
 
 @dataclass(frozen=True, slots=True)
