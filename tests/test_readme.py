@@ -62,6 +62,12 @@ def test_capability_table_is_the_codes() -> None:
     )
 
 
+def test_capability_fields_are_the_codes() -> None:
+    assert readme_matrix.current_fields() == readme_matrix.fields_table(), (
+        "README.md's capability field list is stale: run `python -m tests.readme_matrix`"
+    )
+
+
 def test_links_point_at_files_that_exist() -> None:
     text = README.read_text()
     local = re.findall(r"\]\(((?:notebooks|widgets|binder)/[^)#]*)\)", text)
