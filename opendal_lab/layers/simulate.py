@@ -19,6 +19,9 @@ so ``op.capability()`` tells the truth, and introspection marks the field *simul
 ``layer.counters`` counts how often each simulation ran. Adding the layer to a service that
 needs none of its switches warns with ``SimulationNotNeeded``.
 
+``SWITCH_INFO`` says, per switch, what it does and what it costs in storage calls, in words
+for people (the widgets draw it); ``SWITCH_FIELDS`` names the field each one turns on.
+
 The default operator stack puts it right above ErrorContext:
 ``service → ErrorContext → Simulate → Complete → CorrectnessCheck``.
 """
@@ -28,7 +31,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar
 
 from opendal_lab.core.access import (
@@ -51,7 +56,15 @@ from opendal_lab.core.options import (
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
-__all__ = ["SWITCHES", "SWITCH_FIELDS", "SimulateLayer", "SimulationNotNeeded", "needed_switches"]
+__all__ = [
+    "SWITCHES",
+    "SWITCH_FIELDS",
+    "SWITCH_INFO",
+    "SimulateLayer",
+    "SimulationNotNeeded",
+    "SwitchInfo",
+    "needed_switches",
+]
 
 SWITCHES = (
     "list_recursive",
@@ -92,6 +105,101 @@ SWITCH_FIELDS = {
     "delete_recursive": "delete_with_recursive",
     "read_with_suffix": "read_with_suffix",
 }
+
+
+@dataclass(frozen=True)
+class SwitchInfo:
+    """What one switch does and costs, for people: the widgets and docs draw it.
+
+    ``extra_calls`` is the fewest storage calls one use adds beyond the call it stands in
+    for, and ``per`` names what adds one more each (``None``: the count is fixed).
+    ``requires`` are the native fields the switch builds on (``needed_switches`` decides;
+    a test keeps the two in step).
+    """
+
+    label: str
+    description: str
+    cost: str
+    fields: tuple[str, ...]  # what it turns on: SWITCH_FIELDS, () for stat_dir
+    requires: tuple[str, ...]
+    extra_calls: int
+    per: str | None = None
+
+
+def _info(
+    switch: str,
+    label: str,
+    description: str,
+    cost: str,
+    requires: tuple[str, ...],
+    extra_calls: int = 0,
+    per: str | None = None,
+) -> tuple[str, SwitchInfo]:
+    fields = (SWITCH_FIELDS[switch],) if switch in SWITCH_FIELDS else ()
+    return switch, SwitchInfo(label, description, cost, fields, requires, extra_calls, per)
+
+
+SWITCH_INFO: Mapping[str, SwitchInfo] = MappingProxyType(
+    dict(
+        [
+            _info(
+                "list_recursive",
+                "Recursive list",
+                "Walks the tree depth-first with one plain list per directory.",
+                "one more list call per subdirectory walked",
+                ("list",),
+                per="subdirectory",
+            ),
+            _info(
+                "list_start_after",
+                "List after a key",
+                "Lists from the start and drops every entry up to start_after.",
+                "no extra call, but the skipped entries are still fetched",
+                ("list",),
+            ),
+            _info(
+                "list_limit",
+                "List page size",
+                "Takes limit as the page-size hint it is and lists in the service's own pages.",
+                "no extra call",
+                ("list",),
+            ),
+            _info(
+                "stat_dir",
+                "Stat a directory",
+                "Answers stat('d/') by listing d/ for one entry: any entry makes it a directory.",
+                "stat('d/') → list('d/', limit=1): one list instead of the stat",
+                ("stat", "list"),
+            ),
+            _info(
+                "create_dir",
+                "Create directory",
+                "Makes a directory by writing an empty object named after it.",
+                "create_dir('a/') → write('a/', 0 B): one write instead",
+                ("write", "write_can_empty", "list"),
+            ),
+            _info(
+                "delete_recursive",
+                "Recursive delete",
+                "Lists everything below the path, then deletes it in batches.",
+                "one recursive list (a walk, where that is simulated too), then one batch "
+                "delete per delete_max_size paths "
+                f"({_DELETE_BATCH} where the service sets none)",
+                ("list", "delete"),
+                extra_calls=1,
+                per="batch of paths after the first",
+            ),
+            _info(
+                "read_with_suffix",
+                "Read the last N bytes",
+                "Stats the file for its length, then reads the range that ends there.",
+                "one stat before the ranged read",
+                ("read", "stat"),
+                extra_calls=1,
+            ),
+        ]
+    )
+)
 
 
 class SimulateLayer(BaseLayer):
