@@ -2,9 +2,10 @@
 
 Each function here turns what the core already knows into plain, frozen rows: the capability
 matrix from ``Operator.capability_report()`` (never recomputed: a cell's state and the layer
-named in its tooltip are the report's), the trace from ``RecorderLayer`` calls, a directory
-from ``Operator.list``. ``html.py`` and ``text.py`` render these rows; the widgets only wire
-them to ipywidgets, so everything a user sees is unit-tested here without a kernel.
+named in its tooltip are the report's; ``explain_cell`` says what would change it), the
+trace from ``RecorderLayer`` calls, a directory from ``Operator.list``. ``html.py`` and
+``text.py`` render these rows; the widgets only wire them to ipywidgets, so everything a user
+sees is unit-tested here without a kernel.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from opendal_lab.core.capability import GROUPS, Capability
+from opendal_lab.core.capability import GROUPS, Capability, describe
 from opendal_lab.core.operator import FieldState, Operator
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.types import Entry
 from opendal_lab.layers.recorder import Call
+from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO
 
 __all__ = [
     "ALL_GROUPS",
+    "CellExplanation",
     "CellState",
     "EntryRow",
     "Matrix",
@@ -28,6 +31,7 @@ __all__ = [
     "MatrixRow",
     "TraceRow",
     "build_matrix",
+    "explain_cell",
     "filter_matrix",
     "format_limit",
     "format_seconds",
@@ -200,6 +204,108 @@ def filter_matrix(
         and (not only_differences or row.differs)
     )
     return replace(matrix, rows=rows)
+
+
+# -- what a cell means ---------------------------------------------------------------
+
+# The switch that simulates each field, the other way round from SWITCH_FIELDS.
+_SWITCH_OF = {field: switch for switch, field in SWITCH_FIELDS.items()}
+_LIMITS = frozenset(f for f in Capability.field_names() if getattr(Capability(), f) is None)
+
+
+@dataclass(frozen=True)
+class CellExplanation:
+    """What one matrix cell means, who set it and what would change it (shown on click)."""
+
+    service: str
+    field: str
+    state: CellState
+    meaning: str  # the field's sentence, from FIELD_DESCRIPTIONS
+    set_by: str  # the service or the layer the capability report names, and how
+    change: str  # the SimulateLayer switch or the layer that would change the cell
+    switch: str | None  # the SimulateLayer switch that simulates this field, if any
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return (
+            f"{self.service} · {self.field}: {self.state}",
+            f"Means: {self.meaning}",
+            f"Set by: {self.set_by}",
+            f"To change it: {self.change}",
+        )
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def explain_cell(cell: MatrixCell, matrix: Matrix | None = None) -> CellExplanation:
+    """Say what ``cell`` means, which layer set its state and what would change it.
+
+    The state and the layer are the capability report's, as the cell carries them; the
+    switch is found through ``SWITCH_FIELDS``. Given the ``matrix`` the cell comes from, an
+    unsupported field that a switch could build says whether the service has what the
+    switch builds on (read from the same matrix, so nothing is recomputed).
+    """
+    field, service = cell.field, cell.service
+    switch = _SWITCH_OF.get(field)
+    override = f"CapabilityOverrideLayer('{field}=false')"
+    if cell.state == "native":
+        set_by = f"{service} itself: the service does it natively"
+        change = f"{override} turns it off, to see how an application does without it."
+        if field in _LIMITS:
+            set_by = f"{service} itself: the service declares this limit"
+            change = f"CapabilityOverrideLayer('{field}=N') declares another limit."
+    elif cell.state == "simulated":
+        info = SWITCH_INFO[switch] if switch is not None else None
+        if info is None:  # a simulating layer other than SimulateLayer
+            set_by = f"{cell.layer}, which simulates it"
+            change = f"leave {cell.layer} out to see {service} alone."
+        else:
+            set_by = (
+                f"{cell.layer}, switch '{switch}' ({info.label}): {info.description} "
+                f"Cost: {info.cost}."
+            )
+            change = (
+                f"op.with_simulate(SimulateLayer({switch}=False)) turns the switch off, "
+                f"to see {service} alone."
+            )
+    elif cell.removed:
+        set_by = f"{cell.layer}, which turns it off whatever the service can do"
+        change = f"leave {cell.layer} out (or drop '{field}=false' from it) to get it back."
+    elif cell.state == "overridden":
+        set_by = f"{cell.layer}, which declares it (a claim: the service below does it or not)"
+        change = f"leave {cell.layer} out to see what {service} declares itself."
+    elif field in _LIMITS:
+        set_by = f"nobody: neither {service} nor a layer sets this limit, so there is none"
+        change = f"CapabilityOverrideLayer('{field}=N') declares one."
+    else:
+        set_by = f"nobody: neither {service} nor any layer on its stack provides it"
+        change = _unsupported_change(cell, switch, matrix)
+    return CellExplanation(service, field, cell.state, describe(field), set_by, change, switch)
+
+
+def _unsupported_change(cell: MatrixCell, switch: str | None, matrix: Matrix | None) -> str:
+    if switch is None:
+        return (
+            "no layer simulates it: it takes a service that does it natively "
+            f"(CapabilityOverrideLayer('{cell.field}=true') only claims it)."
+        )
+    info = SWITCH_INFO[switch]
+    builds_on = ", ".join(info.requires)
+    named = f"SimulateLayer's '{switch}' switch ({info.label})"
+    if matrix is None:
+        return f"{named} simulates it where the service has {builds_on}."
+    lacking = [r for r in info.requires if matrix.cell(cell.service, r).state == "unsupported"]
+    if lacking:
+        return (
+            f"{named} builds it from {builds_on}, and {cell.service} lacks "
+            f"{', '.join(lacking)}: no switch can add it here."
+        )
+    return (
+        f"{named} would simulate it ({info.cost}): the switch is off on this stack; "
+        f"op.with_simulate(SimulateLayer({switch}=True)) turns it on."
+    )
 
 
 # -- trace -----------------------------------------------------------------------------

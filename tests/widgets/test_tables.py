@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from opendal_lab import GROUPS, Capability, Operator
+from opendal_lab.core.capability import describe
 from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer, SimulateLayer
+from opendal_lab.layers.simulate import SWITCH_INFO
 from opendal_lab.widgets.tables import (
     build_matrix,
+    explain_cell,
     filter_matrix,
     format_limit,
     format_seconds,
@@ -166,3 +169,87 @@ def test_listing_rows(memory: Operator) -> None:
     few, truncated = listing_rows(memory, limit=2)
     assert len(few) == 2
     assert truncated
+
+
+# -- explain_cell ----------------------------------------------------------------------
+
+
+def test_explain_simulated_names_the_switch_and_its_cost(memory: Operator) -> None:
+    m = build_matrix(memory)
+    why = explain_cell(m.cell("memory", "read_with_suffix"), m)
+    assert why.state == "simulated"
+    assert why.switch == "read_with_suffix"
+    assert why.meaning == describe("read_with_suffix")
+    assert "SimulateLayer" in why.set_by
+    assert "switch 'read_with_suffix'" in why.set_by
+    assert SWITCH_INFO["read_with_suffix"].cost in why.set_by
+    assert "SimulateLayer(read_with_suffix=False)" in why.change
+    assert why.text.splitlines()[0] == "memory · read_with_suffix: simulated"
+    assert why.lines[1] == f"Means: {describe('read_with_suffix')}"
+
+
+def test_explain_native_says_the_service_and_the_override(fs: Operator, s3: Operator) -> None:
+    m = build_matrix({"fs": fs, "s3": s3})
+    why = explain_cell(m.cell("fs", "read_with_suffix"))
+    assert why.set_by.startswith("fs itself")
+    assert "CapabilityOverrideLayer('read_with_suffix=false')" in why.change
+    limit = explain_cell(m.cell("s3", "delete_max_size"))
+    assert "declares this limit" in limit.set_by
+    assert "delete_max_size=N" in limit.change
+
+
+def test_explain_unsupported_without_a_switch(memory: Operator) -> None:
+    why = explain_cell(build_matrix(memory).cell("memory", "presign_read"))
+    assert why.switch is None
+    assert "nobody" in why.set_by
+    assert "no layer simulates it" in why.change
+
+
+def test_explain_unsupported_says_what_the_service_lacks() -> None:
+    http = Operator("http", endpoint="http://127.0.0.1:9")  # nothing is sent
+    m = build_matrix(http)
+    why = explain_cell(m.cell("http", "list_with_recursive"), m)
+    assert why.switch == "list_recursive"
+    assert "lacks list" in why.change
+    assert "can add it here" in why.change
+    assert (
+        "SimulateLayer's 'list_recursive' switch"
+        in explain_cell(m.cell("http", "list_with_recursive")).change
+    )
+
+
+def test_explain_a_switch_turned_off_and_its_advice_holds(fs: Operator) -> None:
+    off = fs.with_simulate(SimulateLayer(list_recursive=False, warn_unneeded=False))
+    m = build_matrix(off)
+    why = explain_cell(m.cell("fs", "list_with_recursive"), m)
+    assert why.state == "unsupported"
+    assert "the switch is off" in why.change
+    assert "SimulateLayer(list_recursive=True)" in why.change
+    on = build_matrix(off.with_simulate(SimulateLayer(list_recursive=True)))
+    assert on.cell("fs", "list_with_recursive").state == "simulated"
+
+
+def test_explain_overrides(memory: Operator) -> None:
+    op = memory.layer(CapabilityOverrideLayer("write=false,list_with_versions=true"))
+    m = build_matrix({"ro": op})
+    removed = explain_cell(m.cell("ro", "write"))
+    assert removed.set_by.startswith("CapabilityOverrideLayer")
+    assert "turns it off" in removed.set_by
+    claimed = explain_cell(m.cell("ro", "list_with_versions"))
+    assert "declares it" in claimed.set_by
+    assert "leave CapabilityOverrideLayer out" in claimed.change
+    no_limit = explain_cell(m.cell("ro", "write_multi_min_size"))
+    assert "there is none" in no_limit.set_by
+
+
+def test_every_cell_explains_with_the_reports_layer(memory: Operator, s3: Operator) -> None:
+    m = build_matrix({"memory": memory, "s3": s3})
+    for row in m.rows:
+        for cell in row.cells:
+            why = explain_cell(cell, m)
+            assert why.state == cell.state
+            assert why.meaning.endswith(".")
+            if cell.layer is not None:
+                assert cell.layer in why.set_by
+            else:
+                assert cell.service in why.set_by
