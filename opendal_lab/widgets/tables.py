@@ -23,6 +23,7 @@ from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO
 
 __all__ = [
     "ALL_GROUPS",
+    "CellChange",
     "CellExplanation",
     "CellState",
     "EntryRow",
@@ -38,6 +39,8 @@ __all__ = [
     "format_size",
     "label_operators",
     "listing_rows",
+    "matrix_changes",
+    "search_matrix",
     "trace_rows",
 ]
 
@@ -204,6 +207,47 @@ def filter_matrix(
         and (not only_differences or row.differs)
     )
     return replace(matrix, rows=rows)
+
+
+def search_matrix(matrix: Matrix, query: str) -> Matrix:
+    """Keep the rows whose field name or description holds every word of ``query``
+    (case-insensitive); the matrix widget's search box keeps the same rows in the page."""
+    words = query.lower().split()
+    if not words:
+        return matrix
+    rows = tuple(
+        row
+        for row in matrix.rows
+        if all(word in f"{row.field} {describe(row.field)}".lower() for word in words)
+    )
+    return replace(matrix, rows=rows)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One cell that differs between two matrices (state, removal or value)."""
+
+    service: str
+    field: str
+    before: MatrixCell
+    after: MatrixCell
+
+
+def matrix_changes(old: Matrix, new: Matrix) -> list[CellChange]:
+    """The cells of ``new`` whose state or value differ from ``old``'s, in row then column
+    order (a column or field only one side has is not compared)."""
+    before = {(c.service, c.field): c for row in old.rows for c in row.cells}
+    changes = []
+    for row in new.rows:
+        for cell in row.cells:
+            was = before.get((cell.service, cell.field))
+            if was is not None and (was.state, was.removed, was.value) != (
+                cell.state,
+                cell.removed,
+                cell.value,
+            ):
+                changes.append(CellChange(cell.service, cell.field, was, cell))
+    return changes
 
 
 # -- what a cell means ---------------------------------------------------------------

@@ -253,3 +253,30 @@ def test_every_cell_explains_with_the_reports_layer(memory: Operator, s3: Operat
                 assert cell.layer in why.set_by
             else:
                 assert cell.service in why.set_by
+
+
+def test_matrix_changes_lists_cells_that_changed(fs: Operator) -> None:
+    from opendal_lab.widgets.tables import matrix_changes
+
+    off = build_matrix(fs.with_simulate(SimulateLayer.none()))
+    on = build_matrix(fs.with_simulate(SimulateLayer.none().with_switch("list_recursive", True)))
+    changes = matrix_changes(off, on)
+    assert [(c.service, c.field) for c in changes] == [("fs", "list_with_recursive")]
+    (change,) = changes
+    assert (change.before.state, change.after.state) == ("unsupported", "simulated")
+    assert matrix_changes(on, on) == []
+
+
+def test_search_matrix_reads_names_and_descriptions(memory: Operator) -> None:
+    from opendal_lab.core.capability import describe
+    from opendal_lab.widgets.tables import search_matrix
+
+    m = build_matrix(memory)
+    assert search_matrix(m, "") == m
+    found = search_matrix(m, "  RECURSIVE list ")
+    assert "list_with_recursive" in {row.field for row in found.rows}
+    for row in found.rows:
+        text = f"{row.field} {describe(row.field)}".lower()
+        assert "recursive" in text
+        assert "list" in text
+    assert search_matrix(m, "no-such-word-anywhere").rows == ()
