@@ -1,13 +1,16 @@
-"""HTML for the widgets: the same strings the live widgets show and their static fallbacks.
+"""HTML for the widgets' static fallbacks (``text/html``: nbconvert, nbviewer, GitHub, an
+untrusted notebook), drawing the same rows and the same DOM contract as the live widgets.
 
 Every function takes rows from ``tables.py`` and returns a string; every text that comes from
 storage or from a user (labels, paths, error messages) is escaped here, attributes included.
 The markup is the DOM contract the browser tests rely on::
 
+    <div class="opendal-static"><style>...</style>   (with style=True)
+    <div class="opendal-legend"><span data-state="native"><b>✓</b> native</span>...
     <table class="opendal-matrix">
       <tr class="opendal-group" data-group="read">...
       <td data-service="memory" data-cap="read_with_suffix" data-state="simulated" title="...">
-    <div class="opendal-legend">
+        <span class="odl-sym">≈</span> <span class="odl-word">simulated</span>
     <table class="opendal-trace"> <tr class="opendal-call" data-op data-path data-outcome>
     <span class="opendal-entry opendal-dir" data-path="d/">   <div class="opendal-preview">
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
 from opendal_lab.widgets.tables import (
     EntryRow,
@@ -25,6 +29,7 @@ from opendal_lab.widgets.tables import (
     format_seconds,
     format_size,
 )
+from opendal_lab.widgets.text import STATES, state_word
 
 __all__ = [
     "LEGEND",
@@ -42,58 +47,80 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-# One style block, scoped by class, so the HTML stands alone in nbconvert and GitHub too.
-STYLE = """<style>
-.opendal-matrix, .opendal-trace {border-collapse: collapse; font: 12px/1.4 monospace;}
-.opendal-matrix th, .opendal-matrix td, .opendal-trace th, .opendal-trace td
-  {border: 1px solid #ddd; padding: 1px 6px; text-align: left;}
-.opendal-matrix td {text-align: center; min-width: 4em;}
-.opendal-matrix tr.opendal-group th {background: #eee; font-weight: bold;}
-.opendal-matrix [data-state="native"], .opendal-legend [data-state="native"]
-  {background: #d8f0d8;}
-.opendal-matrix [data-state="simulated"], .opendal-legend [data-state="simulated"]
-  {background: #d6e6fb;}
-.opendal-matrix [data-state="overridden"], .opendal-legend [data-state="overridden"]
-  {background: #fde5c8;}
-.opendal-matrix [data-state="unsupported"], .opendal-legend [data-state="unsupported"]
-  {background: #f4f4f4; color: #999;}
-.opendal-legend span {display: inline-block; padding: 0 6px; margin-right: 4px;
-  font: 12px monospace; border: 1px solid #ddd;}
-.opendal-trace tr[data-outcome]:not([data-outcome="ok"]) td.opendal-outcome {color: #b00;}
-.opendal-preview pre {max-height: 20em; overflow: auto;}
+# One style block, scoped under .opendal-static, so the HTML stands alone in nbconvert and
+# nbviewer. It carries the widgets' colour vocabulary (static/theme.css: --odl-* names over
+# JupyterLab's --jp-* variables, light fallbacks elsewhere), so the fallback follows the dark
+# theme too. Where styles are stripped (GitHub, an untrusted notebook), every cell still
+# says its state with a symbol and a word.
+_THEME = (Path(__file__).with_name("static") / "theme.css").read_text(encoding="utf-8")
+STYLE = (
+    "<style>\n"
+    + _THEME
+    + """
+.opendal-static {background: var(--odl-bg);}
+.opendal-static .odl-scroll {overflow-x: auto; max-width: 100%;}
+.opendal-static .opendal-matrix, .opendal-static .opendal-trace
+  {border-collapse: collapse; font: 12px/1.4 var(--odl-mono); color: var(--odl-fg);}
+.opendal-static th, .opendal-static td
+  {border: 1px solid var(--odl-border); padding: 1px 6px; text-align: left;}
+.opendal-static .opendal-matrix td {white-space: nowrap;}
+.opendal-static tr.opendal-group th {background: var(--odl-bg-alt); font-weight: bold;}
+.opendal-static [data-state="native"] {background: var(--odl-native-bg);}
+.opendal-static [data-state="simulated"] {background: var(--odl-simulated-bg);}
+.opendal-static [data-state="overridden"], .opendal-static [data-state="removed"]
+  {background: var(--odl-overridden-bg);}
+.opendal-static [data-state="unsupported"] {background: var(--odl-unsupported-bg);}
+.opendal-static .opendal-legend {margin: 0 0 4px;}
+.opendal-static .opendal-legend span {display: inline-block; padding: 0 6px; margin: 0 4px 2px 0;
+  font: 12px var(--odl-mono); border: 1px solid var(--odl-border); color: var(--odl-fg);}
+.opendal-static .opendal-trace tr[data-outcome]:not([data-outcome="ok"]) td.opendal-outcome
+  {font-weight: bold;}
+.opendal-static .opendal-preview pre {max-height: 20em; overflow: auto;}
 </style>"""
+)
 
-LEGEND: dict[str, str] = {
-    "native": "the service does it",
-    "simulated": "SimulateLayer builds it from other operations",
-    "overridden": "a layer declared it different (or removed it: ✗)",
-    "unsupported": "neither the service nor a layer",
-}
+# word -> what it means, in the legend's order (text.STATES adds each one's symbol).
+LEGEND: dict[str, str] = {word: meaning for word, (_, meaning) in STATES.items()}
+
+
+def _static(body: str, style: bool) -> str:
+    return f'<div class="opendal-static">{STYLE}{body}</div>' if style else body
 
 
 def legend_html() -> str:
+    """One item per state: its symbol and word, coloured like the cells (title: meaning)."""
     items = "".join(
-        f'<span data-state="{state}" title="{_attr(meaning)}">{state}</span>'
-        for state, meaning in LEGEND.items()
+        f'<span data-state="{word}" title="{_attr(meaning)}">'
+        f'<b aria-hidden="true">{symbol}</b> {word}</span>'
+        for word, (symbol, meaning) in STATES.items()
     )
     return f'<div class="opendal-legend">{items}</div>'
 
 
 def _cell_html(cell: MatrixCell) -> str:
     extra = ' data-removed="true"' if cell.removed else ""
+    word = state_word(cell)
+    value = ""
     if not isinstance(cell.value, bool) and cell.value is not None:
         extra += f' data-value="{cell.value}"'
+        value = f'<span class="odl-value">{escape(cell.text)}</span> '
     return (
         f'<td data-service="{_attr(cell.service)}" data-cap="{_attr(cell.field)}" '
-        f'data-state="{cell.state}"{extra} title="{_attr(cell.tooltip)}">{escape(cell.text)}</td>'
+        f'data-state="{cell.state}"{extra} title="{_attr(cell.tooltip)}">'
+        f'<span class="odl-sym" aria-hidden="true">{STATES[word][0]}</span> {value}'
+        f'<span class="odl-word">{word}</span></td>'
     )
 
 
 def matrix_html(matrix: Matrix, *, legend: bool = True, style: bool = True) -> str:
-    """One table, fields as rows under a marker row per group, operators as columns."""
+    """The legend, then one table: fields as rows under a marker row per group, operators as
+    columns. ``style`` wraps both in ``div.opendal-static`` with the style block."""
     width = len(matrix.services) + 1
     head = "".join(f'<th data-service="{_attr(s)}">{escape(s)}</th>' for s in matrix.services)
-    parts = [STYLE if style else "", '<table class="opendal-matrix">']
+    parts = [
+        legend_html() if legend else "",
+        '<div class="odl-scroll"><table class="opendal-matrix">',
+    ]
     parts.append(f"<thead><tr><th>capability</th>{head}</tr></thead><tbody>")
     group = None
     for row in matrix.rows:
@@ -110,10 +137,8 @@ def matrix_html(matrix: Matrix, *, legend: bool = True, style: bool = True) -> s
         )
     if not matrix.rows:
         parts.append(f'<tr><td colspan="{width}">no field matches the filters</td></tr>')
-    parts.append("</tbody></table>")
-    if legend:
-        parts.append(legend_html())
-    return "".join(parts)
+    parts.append("</tbody></table></div>")
+    return _static("".join(parts), style)
 
 
 def _levels_text(row: TraceRow, timings: bool) -> str:
@@ -132,7 +157,7 @@ def trace_html(rows: Sequence[TraceRow], *, timings: bool = True, style: bool = 
         head += "<th>time</th><th>per layer (outermost first)</th></tr>"
     else:
         head += "<th>layers</th></tr>"
-    parts = [STYLE if style else "", f'<table class="opendal-trace"><thead>{head}</thead><tbody>']
+    parts = [f'<table class="opendal-trace"><thead>{head}</thead><tbody>']
     for row in rows:
         title = f' title="{_attr(row.error)}"' if row.error else ""
         size = f" ({format_size(row.size)})" if row.size is not None else ""
@@ -148,7 +173,7 @@ def trace_html(rows: Sequence[TraceRow], *, timings: bool = True, style: bool = 
     if not rows:
         parts.append('<tr><td colspan="6">no calls recorded yet</td></tr>')
     parts.append("</tbody></table>")
-    return "".join(parts)
+    return _static("".join(parts), style)
 
 
 def entry_html(row: EntryRow, *, relay: str | None = None) -> str:

@@ -2,16 +2,43 @@
 
 Deterministic by construction (no times, no model ids), so nbval can compare them and a
 terminal or a notebook viewer without JavaScript shows the same content as the widget.
+
+Each cell state has a symbol and a word (``STATES``), used by every rendering, live or
+static, so meaning never rests on colour alone: ``✓ native``, ``≈ simulated``,
+``◆ overridden``, ``✗ removed``, ``— unsupported``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 
 from opendal_lab.widgets.tables import EntryRow, Matrix, MatrixCell, TraceRow, format_size
 
-__all__ = ["listing_text", "matrix_markdown", "matrix_text", "trace_text"]
+__all__ = [
+    "STATES",
+    "cell_label",
+    "change_text",
+    "listing_text",
+    "matrix_csv",
+    "matrix_markdown",
+    "matrix_text",
+    "state_word",
+    "trace_text",
+]
 
+# word -> (symbol, what it means), in the legend's order. "removed" is drawn as
+# data-state="overridden" (a layer changed it) with data-removed="true".
+STATES: dict[str, tuple[str, str]] = {
+    "native": ("✓", "the service does it"),
+    "simulated": ("≈", "SimulateLayer builds it from other operations"),
+    "overridden": ("◆", "a layer declared it different"),
+    "removed": ("✗", "a layer took it away"),
+    "unsupported": ("—", "neither the service nor a layer"),
+}
+
+# The README's compact tokens (matrix_markdown's default).
 _SHORT = {"native": "yes", "simulated": "sim", "overridden": "over", "unsupported": "-"}
 
 
@@ -23,9 +50,34 @@ def _cell_text(cell: MatrixCell) -> str:
     return cell.text if cell.state == "native" else f"{cell.text} ({_SHORT[cell.state]})"
 
 
+def state_word(cell: MatrixCell) -> str:
+    """The cell's state as a word: one of ``STATES`` (``removed`` included)."""
+    return "removed" if cell.removed else cell.state
+
+
+def _is_flag(cell: MatrixCell) -> bool:
+    return isinstance(cell.value, bool) or cell.value is None
+
+
+def cell_label(cell: MatrixCell) -> str:
+    """Symbol, value (for a limit) and word: ``✓ native``, ``◆ 100 overridden``."""
+    word = state_word(cell)
+    symbol = STATES[word][0]
+    return f"{symbol} {word}" if _is_flag(cell) else f"{symbol} {cell.text} {word}"
+
+
+def change_text(service: str, field: str, before: MatrixCell, after: MatrixCell) -> str:
+    """``memory · create_dir: unsupported → simulated`` (limits keep their values)."""
+
+    def show(cell: MatrixCell) -> str:
+        return state_word(cell) if _is_flag(cell) else f"{cell.text} ({state_word(cell)})"
+
+    return f"{service} · {field}: {show(before)} → {show(after)}"
+
+
 def matrix_text(matrix: Matrix) -> str:
     """A fixed-width table: one line per field, a ``[group]`` line before each group."""
-    table = [[_cell_text(c) for c in row.cells] for row in matrix.rows]
+    table = [[cell_label(c) for c in row.cells] for row in matrix.rows]
     name_width = max([len("capability"), *(len(row.field) for row in matrix.rows)])
     widths = [
         max([len(label), *(len(line[i]) for line in table)])
@@ -43,12 +95,36 @@ def matrix_text(matrix: Matrix) -> str:
             group = row.group
             out.append(f"[{group}]")
         out.append(line(row.field, cells))
-    out.append("legend: yes native · sim simulated · over overridden · removed · - unsupported")
+    out.append("legend: " + " · ".join(f"{sym} {word}" for word, (sym, _) in STATES.items()))
     return "\n".join(out)
 
 
-def matrix_markdown(matrix: Matrix) -> str:
-    """A Markdown table (README.md holds one): a bold row before each group."""
+def matrix_csv(matrix: Matrix) -> str:
+    """CSV: ``capability,group`` then one column per operator; a cell is its state word,
+    preceded by the exact number for a limit (``5368709120 native``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["capability", "group", *matrix.services])
+    for row in matrix.rows:
+        writer.writerow(
+            [
+                row.field,
+                row.group,
+                *(
+                    state_word(c) if _is_flag(c) else f"{c.value} {state_word(c)}"
+                    for c in row.cells
+                ),
+            ]
+        )
+    return out.getvalue()
+
+
+def matrix_markdown(matrix: Matrix, *, labels: bool = False) -> str:
+    """A Markdown table (README.md holds one): a bold row before each group.
+
+    Cells are the README's short tokens (``yes``, ``sim``, ``over``, ``removed``, ``-``);
+    ``labels=True`` writes symbol and word instead (``✓ native``), as the widget exports."""
+    show = cell_label if labels else _cell_text
     out = [
         "| capability | " + " | ".join(f"`{s}`" for s in matrix.services) + " |",
         "|---" * (len(matrix.services) + 1) + "|",
@@ -59,7 +135,7 @@ def matrix_markdown(matrix: Matrix) -> str:
         if row.group != group:
             group = row.group
             out.append(f"| **{group}** |{blank}")
-        out.append(f"| `{row.field}` | " + " | ".join(_cell_text(c) for c in row.cells) + " |")
+        out.append(f"| `{row.field}` | " + " | ".join(show(c) for c in row.cells) + " |")
     return "\n".join(out)
 
 
