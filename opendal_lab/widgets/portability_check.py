@@ -1,0 +1,159 @@
+"""PortabilityCheck: would the calls this notebook made run on other storage?
+
+::
+
+    recorder = RecorderLayer()
+    op = Operator("memory").layer(recorder)
+    ...                                                    # the notebook works on op
+    PortabilityCheck(recorder, {"fs": fs_op, "s3": s3_op, "http": http_op})
+
+One row per kind of recorded call (``list (recursive)``, ``stat of a directory``...), one
+column per target: ✓ native, ≈ simulated (with the SimulateLayer switch and the extra
+storage calls it costs) or ✗ unsupported (with the reason). Clicking a cell says why. The
+rows come from ``portability.check_portability`` and go to ``static/portability.js`` as JSON
+in synced traitlets. Given a RecorderLayer (or an Operator with one), the widget listens to
+it and redraws at most once per ``throttle`` seconds while calls come in; ``refresh()``
+redraws now and ``close()`` stops listening. Given calls, it draws them once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import traitlets
+
+from opendal_lab.core.operator import Operator
+from opendal_lab.layers.recorder import Call, RecorderLayer
+from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
+from opendal_lab.widgets.portability import (
+    STATES,
+    PortabilityTable,
+    Request,
+    check_portability,
+    portability_html,
+    portability_text,
+)
+from opendal_lab.widgets.tables import Operators, label_operators
+
+__all__ = ["PortabilityCheck"]
+
+THROTTLE_SECONDS = 0.1
+
+
+def _recorder_of(op: Operator) -> RecorderLayer:
+    for level in reversed(op.stack):
+        if isinstance(level.layer, RecorderLayer):
+            return level.layer
+    raise ValueError(
+        f"{op!r} has no RecorderLayer: build it with op.layer(RecorderLayer()) and pass that"
+    )
+
+
+class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
+    """Recorded calls (rows) against target operators (columns): native, simulated or not."""
+
+    _esm = STATIC / "portability.js"
+    _css = static_css("portability.css")
+
+    targets = traitlets.List(traitlets.Unicode()).tag(sync=True)  # column labels
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)  # PortabilityRow.to_json()
+    totals = traitlets.List(traitlets.Dict()).tag(sync=True)  # TargetTotals.to_json()
+    legend = traitlets.List(traitlets.List()).tag(sync=True)  # [state, symbol, meaning]
+    only_problems = traitlets.Bool(False).tag(sync=True)  # hide rows native everywhere
+
+    def __init__(
+        self,
+        source: RecorderLayer | Operator | Iterable[Call | Request],
+        targets: Operators,
+        *,
+        throttle: float = THROTTLE_SECONDS,
+    ) -> None:
+        if isinstance(source, Operator):
+            source = _recorder_of(source)
+        self.recorder: RecorderLayer | None = None
+        self._calls: list[Call | Request] = []
+        given: object = source  # notebooks pass anything: check what the hint promises
+        if isinstance(given, RecorderLayer):
+            self.recorder = given
+        elif isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise TypeError(
+                "PortabilityCheck needs a RecorderLayer, an Operator with one, or recorded "
+                f"calls, got {type(given).__name__}"
+            )
+        else:
+            self._calls = list(given)
+        self._targets = label_operators(targets)
+        self.throttle = throttle
+        self._timer_lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self.table = check_portability(self._current(), self._targets)
+        super().__init__(legend=[[state, sym, meaning] for state, (sym, meaning) in STATES.items()])
+        self.add_class("opendal-portability-check")
+        self._draw(self.table)
+        self._stop: Callable[[], None] | None = None
+        if self.recorder is not None:
+            self._stop = self.recorder.listen(self._on_call)
+
+    def _current(self) -> list[Call | Request]:
+        return list(self.recorder.calls) if self.recorder is not None else self._calls
+
+    def _draw(self, table: PortabilityTable) -> None:
+        data = table.to_json()
+        self.set_trait("targets", data["targets"])
+        self.set_trait("rows", data["rows"])
+        self.set_trait("totals", data["totals"])
+
+    def refresh(self) -> None:
+        """Check the recorder's calls again and send the table to the page now."""
+        with self._timer_lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self.table = check_portability(self._current(), self._targets)
+        self._draw(self.table)
+
+    def _on_call(self, call: Call) -> None:
+        with self._timer_lock:
+            if self._timer is not None:
+                return  # a redraw is due: it will include this call
+            self._timer = threading.Timer(self.throttle, self.refresh)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def close(self) -> None:
+        stop, self._stop = getattr(self, "_stop", None), None
+        if stop is not None:
+            stop()
+        lock = getattr(self, "_timer_lock", None)
+        if lock is not None:
+            with lock:
+                timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
+        super().close()
+
+    # -- fallbacks -------------------------------------------------------------------------
+    def _fallback_text(self) -> str:
+        return portability_text(self.table)
+
+    def _fallback_html(self) -> str:
+        return portability_html(self.table)
+
+    def _repr_mimebundle_(  # type: ignore[override]
+        self, **kwargs: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        # anywidget returns (data, metadata), which FallbackRepr's dict merge does not take:
+        # add the fallbacks to data, so nbconvert, GitHub and untrusted notebooks show them.
+        bundle = anywidget.AnyWidget._repr_mimebundle_(self, **kwargs)
+        data, metadata = bundle if bundle is not None else ({}, {})
+        fallbacks = {"text/plain": self._fallback_text(), "text/html": self._fallback_html()}
+        return {**data, **fallbacks}, metadata
+
+    def __repr__(self) -> str:
+        calls = sum(row.count for row in self.table.rows)
+        return (
+            f"<PortabilityCheck {calls} calls in {len(self.table.rows)} rows against "
+            f"{', '.join(self.table.targets)}>"
+        )
