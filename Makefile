@@ -51,6 +51,21 @@ test: $(PLUGIN) chromium java
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15 --nbval-current-env \
 	    --nbval-sanitize-with notebooks/sanitize.cfg tests --nbval notebooks
 
+## Re-execute every notebook (notebooks/ and the apps in widgets/) in place and store the
+## widget state in each, so JupyterLab on reopen, nbviewer and GitHub draw the widgets
+## without a kernel. Each runs in its own kernel with its folder as the working directory.
+## No cell timing metadata: a re-run changes only what the cells print (nbval compares
+## that; notebooks/sanitize.cfg masks ports, paths, timestamps; widget model ids are skipped).
+.PHONY: notebooks
+NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard widgets/*.ipynb))
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.store_widget_state=True \
+	    --ExecutePreprocessor.record_timing=False \
+	    --ExecutePreprocessor.timeout=600 \
+	    $(NOTEBOOKS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
