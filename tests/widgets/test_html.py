@@ -6,9 +6,16 @@ import pytest
 
 from opendal_lab import GROUPS, Capability, Operator
 from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer
-from opendal_lab.widgets.html import LEGEND, entry_html, listing_html, matrix_html, trace_html
+from opendal_lab.widgets.html import (
+    LEGEND,
+    STYLE,
+    entry_html,
+    listing_html,
+    matrix_html,
+    trace_html,
+)
 from opendal_lab.widgets.tables import EntryRow, build_matrix, filter_matrix, trace_rows
-from opendal_lab.widgets.text import listing_text, matrix_text, trace_text
+from opendal_lab.widgets.text import STATES, listing_text, matrix_csv, matrix_text, trace_text
 from tests.widgets.dom import cell, select
 
 
@@ -33,13 +40,43 @@ def test_group_marker_rows(memory: Operator) -> None:
     assert {r.attrs.get("data-cap") for r in rows} - {None} == set(GROUPS["read"])
 
 
-def test_legend_names_every_state(memory: Operator) -> None:
+def test_legend_names_every_state_above_the_table(memory: Operator) -> None:
     html = matrix_html(build_matrix(memory))
-    legend = select(html, "div", "opendal-legend")
-    assert len(legend) == 1
+    (legend,) = select(html, "div", "opendal-legend")
     states = [e.attrs["data-state"] for e in select(html, "span") if "data-state" in e.attrs]
-    assert states == list(LEGEND) == ["native", "simulated", "overridden", "unsupported"]
+    words = ["native", "simulated", "overridden", "removed", "unsupported"]
+    assert states == list(LEGEND) == list(STATES) == words
+    for word, (symbol, _) in STATES.items():
+        assert f"{symbol} {word}" in legend.text
+    assert html.index('class="opendal-legend"') < html.index('class="opendal-matrix"')
     assert not select(matrix_html(build_matrix(memory), legend=False), "div", "opendal-legend")
+
+
+def test_every_cell_says_its_state_in_a_symbol_and_a_word(memory: Operator) -> None:
+    ro = memory.layer(CapabilityOverrideLayer("write=false"))
+    html = matrix_html(build_matrix({"memory": memory, "ro": ro}))
+    for td in select(html, "td"):
+        word = "removed" if td.attrs.get("data-removed") else td.attrs["data-state"]
+        symbol = STATES[word][0]
+        assert td.text.startswith(f"{symbol} ")
+        assert td.text.endswith(word)
+    assert cell(html, "ro", "write").text == "✗ removed"
+    assert cell(html, "memory", "read_with_suffix").text == "≈ simulated"
+
+
+def test_static_style_uses_the_vocabulary(memory: Operator) -> None:
+    html = matrix_html(build_matrix(memory))
+    assert len(select(html, "div", "opendal-static")) == 1
+    assert html.startswith('<div class="opendal-static"><style>')
+    rules = STYLE.split("</style>")[0]
+    # Every colour after theme.css is a --odl-* name: no hard-coded colours.
+    own = rules[rules.index(".opendal-static {background") :]
+    assert "#" not in own
+    assert "rgb" not in own
+    for name in ("--odl-native-bg", "--odl-simulated-bg", "--odl-fg", "--jp-layout-color0"):
+        assert name in rules
+    assert not html.count("<style>") - 1
+    assert matrix_html(build_matrix(memory), style=False).startswith('<div class="opendal-legend">')
 
 
 def test_removed_and_limits_in_html(memory: Operator, s3: Operator) -> None:
@@ -52,7 +89,7 @@ def test_removed_and_limits_in_html(memory: Operator, s3: Operator) -> None:
     limit = cell(html, "s3", "delete_max_size")
     value = s3.capability().delete_max_size
     assert limit.attrs["data-value"] == str(value)
-    assert limit.text == f"{value:,}"
+    assert limit.text == f"✓ {value:,} native"
 
 
 def test_labels_and_tooltips_are_escaped(memory: Operator) -> None:
@@ -75,8 +112,17 @@ def test_matrix_text_lists_every_visible_field(memory: Operator, fs: Operator) -
     assert lines[0].split() == ["capability", "memory", "fs"]
     assert lines[1] == "[list]"
     row = next(line for line in lines if line.startswith("list_with_recursive "))
-    assert row.split()[1:] == ["yes", "sim"]
+    assert row.split()[1:] == ["✓", "native", "≈", "simulated"]
+    assert lines[-1] == "legend: ✓ native · ≈ simulated · ◆ overridden · ✗ removed · — unsupported"
     assert text == matrix_text(matrix)  # deterministic
+
+
+def test_matrix_csv_has_words_and_exact_limits(memory: Operator, s3: Operator) -> None:
+    ro = memory.layer(CapabilityOverrideLayer("write=false"))
+    rows = matrix_csv(build_matrix({"ro": ro, "s3": s3})).splitlines()
+    assert rows[0] == "capability,group,ro,s3"
+    assert "write,write,removed,native" in rows
+    assert f"delete_max_size,delete,unsupported,{s3.capability().delete_max_size} native" in rows
 
 
 def test_trace_html_and_text(memory: Operator) -> None:

@@ -256,10 +256,12 @@ def test_every_cell_explains_with_the_reports_layer(memory: Operator, s3: Operat
 
 
 def test_matrix_changes_lists_cells_that_changed(fs: Operator) -> None:
+    from opendal_lab.layers import SWITCHES
     from opendal_lab.widgets.tables import matrix_changes
 
-    off = build_matrix(fs.with_simulate(SimulateLayer.none()))
-    on = build_matrix(fs.with_simulate(SimulateLayer.none().with_switch("list_recursive", True)))
+    none = SimulateLayer(**dict.fromkeys(SWITCHES, False), warn_unneeded=False)
+    off = build_matrix(fs.with_simulate(none))
+    on = build_matrix(fs.with_simulate(none.with_switch("list_recursive", True)))
     changes = matrix_changes(off, on)
     assert [(c.service, c.field) for c in changes] == [("fs", "list_with_recursive")]
     (change,) = changes

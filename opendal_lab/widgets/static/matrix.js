@@ -37,13 +37,10 @@ function fillCell(td, cell, symbols) {
   if (cell.value !== null && cell.value !== undefined) td.dataset.value = String(cell.value);
   else delete td.dataset.value;
   td.title = cell.tooltip;
-  td.replaceChildren(
-    h("span", { class: "odl-sym", "aria-hidden": "true", text: symbols[cell.word] || "?" }),
-    " ",
-    cell.text ? h("span", { class: "odl-value odl-num", text: cell.text }) : null,
-    cell.text ? " " : null,
-    h("span", { class: "odl-word", text: cell.word }),
-  );
+  const parts = [h("span", { class: "odl-sym", "aria-hidden": "true", text: symbols[cell.word] || "?" }), " "];
+  if (cell.text) parts.push(h("span", { class: "odl-value odl-num", text: cell.text }), " ");
+  parts.push(h("span", { class: "odl-word", text: cell.word }));
+  td.replaceChildren(...parts);
   td._odlKey = `${cell.state}|${cell.word}|${cell.text}|${cell.tooltip}`;
 }
 
@@ -106,14 +103,14 @@ class MatrixView {
       class: "odl-export",
       "data-format": "csv",
       title: "download the rows shown as CSV",
-      text: "⤓ CSV",
+      text: "Download CSV",
     });
     this.md = h("button", {
       type: "button",
       class: "odl-export",
       "data-format": "markdown",
       title: "copy the rows shown as a Markdown table",
-      text: "⧉ Markdown",
+      text: "Copy Markdown",
     });
     const toolbar = h(
       "div",
