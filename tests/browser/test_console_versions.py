@@ -1,7 +1,7 @@
-"""The Voila pages themselves: a console free of version warnings, and a gallery that opens every app.
+"""The Voila pages themselves: a console free of version warnings, a gallery opening every app.
 
 Voila's page is a JupyterLab 4.2.5 application; the widget managers it loads (its own
-``@voila-dashboards/widgets-manager8`` and jupyterlab_widgets' ``@jupyter-widgets/jupyterlab-manager``)
+``@voila-dashboards/widgets-manager8``, jupyterlab_widgets' ``@jupyter-widgets/jupyterlab-manager``)
 share JupyterLab's packages with it through webpack module federation. A manager built against
 a newer JupyterLab asks for, say, ``@jupyterlab/services ^7.6.2``, and the browser console then
 says "Unsatisfied version 7.2.5 ... of shared singleton module" once per package: the page
