@@ -393,7 +393,8 @@ def _judge(requests: list[Request], target: _Target) -> PortabilityCell:
             per.append(f"+1 per {info.per}")
     batch_extra, batch_note = _delete_many_extra(requests, report)
     extra_calls += batch_extra
-    extra = " ".join(([f"+{extra_calls}"] if extra_calls else []) + per)
+    counted = [f"+{extra_calls} call{'s' if extra_calls > 1 else ''}"] if extra_calls else []
+    extra = ", ".join(counted + per)
     if switches or others:
         how = [f"SimulateLayer's '{s}' switch ({SWITCH_INFO[s].cost})" for s in switches]
         how += [f"{report[f].layer} simulates {f}" for f in others]

@@ -145,6 +145,7 @@ def test_known_verdicts(recorded: list[Call], targets: dict[str, Operator]) -> N
         ("read_with_suffix",),
         SWITCH_INFO["read_with_suffix"].extra_calls,
     )
+    assert suffix.extra == "+1 call"
     assert states("write (append)")["s3"] == "unsupported"
     assert states("write (0 bytes)") == dict.fromkeys(targets, "native")
     assert table.row("write (0 bytes)").fields == ("write", "write_can_empty")
