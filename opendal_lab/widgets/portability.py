@@ -517,7 +517,7 @@ def _attr(value: object) -> str:
 
 
 @cache
-def portability_css() -> str:
+def _portability_css() -> str:
     """The colour vocabulary and the table's stylesheet, for the static fallback."""
     static = Path(__file__).with_name("static")
     return "\n".join(
@@ -525,7 +525,7 @@ def portability_css() -> str:
     )
 
 
-def legend_html() -> str:
+def _legend_html() -> str:
     items = "".join(
         f'<span data-state="{word}" title="{_attr(meaning)}">'
         f'<span class="odl-sym" aria-hidden="true">{sym}</span> {word}</span>'
@@ -549,7 +549,7 @@ def portability_html(table: PortabilityTable, *, style: bool = True) -> str:
     ``style`` wraps them in ``div.opendal-static`` with the stylesheet, for fallbacks."""
     head = "".join(f'<th data-target="{_attr(t)}">{escape(t)}</th>' for t in table.targets)
     parts = [
-        legend_html(),
+        _legend_html(),
         '<div class="odl-scroll"><table class="opendal-portability">',
         f"<thead><tr><th>call</th><th>calls</th><th>needs</th>{head}</tr></thead><tbody>",
     ]
@@ -578,5 +578,5 @@ def portability_html(table: PortabilityTable, *, style: bool = True) -> str:
         return body
     return (
         f'<div class="opendal-static opendal-portability-check">'
-        f"<style>{portability_css()}</style>{body}</div>"
+        f"<style>{_portability_css()}</style>{body}</div>"
     )
