@@ -41,9 +41,9 @@ def static_css(name: str) -> str:
 class FallbackRepr:
     """Adds ``text/plain`` and ``text/html`` to a widget's mime bundle.
 
-    ipywidgets 8 returns ``text/plain`` (its trait repr) and the widget-view mimetype; the
-    frontends that run widgets render the view, and everything else (nbconvert, GitHub,
-    an untrusted notebook, a closed kernel) picks the richest fallback instead.
+    The frontends that run widgets render the widget view; everything else (nbconvert,
+    GitHub, an untrusted notebook, a closed kernel) picks the richest fallback instead.
+    ipywidgets returns the bundle alone and anywidget a ``(data, metadata)`` pair: both work.
     """
 
     def _fallback_text(self) -> str:
@@ -52,8 +52,8 @@ class FallbackRepr:
     def _fallback_html(self) -> str:
         raise NotImplementedError
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})  # type: ignore[misc]
-        bundle["text/plain"] = self._fallback_text()
-        bundle["text/html"] = self._fallback_html()
-        return bundle
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
+        fallbacks = {"text/plain": self._fallback_text(), "text/html": self._fallback_html()}
+        return {**data, **fallbacks}, metadata
