@@ -1,30 +1,51 @@
-"""TraceViewer: the RecorderLayer's last calls as a live table, with a clear button.
+"""TraceViewer: the RecorderLayer's last calls, live, each with a waterfall of its layers.
 
 ::
 
     recorder = RecorderLayer()
     op = Operator("memory").layer(recorder)
-    TraceViewer(recorder)          # or TraceViewer(op): the recorder is found in its stack
-    op.write("a.txt", b"hi")       # a row appears: write, a.txt, per-layer time, ok
+    viewer = TraceViewer(recorder)  # or TraceViewer(op): the recorder is found in its stack
+    op.write("a.txt", b"hi")        # a row appears: write, a.txt, ✓ ok, its time, its bars
+    viewer.operation = "write"      # the filters are traitlets: Python and the page share them
+    TraceViewer(recorder, actions={"write": lambda: op.write("b.txt", b"x")})  # buttons
 
-The viewer listens to the recorder (``RecorderLayer.listen``), so each call redraws the
-table as it finishes, from whichever thread made it (ipywidgets sends the new value to the
-frontend from there). ``close()`` stops listening.
+The rows are computed by ``waterfall.trace_rows`` (one bar per level, its own time to scale,
+outliers marked) and sent to ``static/trace.js`` as JSON in one synced traitlet; the page
+filters and draws them. The viewer listens to the recorder (``RecorderLayer.listen``): each
+call schedules a redraw, sent at most once per ``throttle`` seconds (the first at once, the
+rest of a burst together at the end of the interval), from whichever thread made the call.
+The page's buttons are custom messages: *clear* (``{"type": "clear"}``) and one button per
+entry of ``actions`` (``{"type": "action", "name": ...}``), all in one row; an action that
+raises is recorded like any call and does not break the viewer. ``close()`` stops listening.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from html import escape
 from typing import Any
+
+import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.recorder import Call, RecorderLayer
-from opendal_lab.widgets._base import FallbackRepr, ipywidgets
-from opendal_lab.widgets.html import trace_html
-from opendal_lab.widgets.tables import TraceRow, trace_rows
-from opendal_lab.widgets.text import trace_text
+from opendal_lab.widgets._base import STATIC, anywidget, static_css
+from opendal_lab.widgets._fallback import AnyFallbackRepr
+from opendal_lab.widgets.waterfall import (
+    OUTCOMES,
+    TraceRow,
+    filter_rows,
+    trace_html,
+    trace_rows,
+    trace_text,
+)
 
 __all__ = ["TraceViewer", "find_recorder"]
+
+THROTTLE_SECONDS = 0.1
 
 
 def find_recorder(op: Operator) -> RecorderLayer:
@@ -37,10 +58,29 @@ def find_recorder(op: Operator) -> RecorderLayer:
     )
 
 
-class TraceViewer(FallbackRepr, ipywidgets.VBox):  # type: ignore[misc]
-    """Live table of a RecorderLayer's calls (the newest ``max_rows``, newest last)."""
+class TraceViewer(AnyFallbackRepr, anywidget.AnyWidget):
+    """Live list of a RecorderLayer's calls (the newest ``max_rows``, newest last)."""
 
-    def __init__(self, source: RecorderLayer | Operator, *, max_rows: int = 50) -> None:
+    _esm = STATIC / "trace.js"
+    _css = static_css("trace.css")
+
+    # The rows as JSON (waterfall.TraceRow.to_json), oldest first.
+    _calls = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _total = traitlets.Int(0).tag(sync=True)  # calls the recorder holds, shown or not
+    _actions = traitlets.List(traitlets.Unicode()).tag(sync=True)  # button labels
+    operation = traitlets.Unicode("").tag(sync=True)  # filter: "" is every operation
+    outcome = traitlets.Unicode("").tag(sync=True)  # filter: "", "ok" or "error"
+    scale = traitlets.Unicode("call").tag(sync=True)  # "call": each call fills the track;
+    # "shared": one scale for every call shown, so calls compare by length
+
+    def __init__(
+        self,
+        source: RecorderLayer | Operator,
+        *,
+        max_rows: int = 50,
+        throttle: float = THROTTLE_SECONDS,
+        actions: Mapping[str, Callable[[], object]] | None = None,
+    ) -> None:
         if isinstance(source, Operator):
             source = find_recorder(source)
         if not isinstance(source, RecorderLayer):
@@ -49,44 +89,115 @@ class TraceViewer(FallbackRepr, ipywidgets.VBox):  # type: ignore[misc]
             )
         self.recorder = source
         self.max_rows = max_rows
-        self.table = ipywidgets.HTML()
-        self.clear_button = ipywidgets.Button(description="clear", tooltip="forget every call")
-        self.clear_button.add_class("opendal-trace-clear")
-        self.clear_button.on_click(self._on_clear)
-        super().__init__(children=[self.clear_button, self.table])
+        self.throttle = throttle
+        self.actions = dict(actions or {})
+        for name, action in self.actions.items():
+            if not callable(action):
+                raise TypeError(f"TraceViewer: action {name!r} must be callable")
+        self._timer_lock = threading.Lock()  # guards the timer and the time of the last redraw
+        self._redraw_lock = (
+            threading.Lock()
+        )  # one redraw at a time, so an older one never lands last
+        self._timer: threading.Timer | None = None
+        self._last = float("-inf")  # time.monotonic() of the last redraw
+        super().__init__(_actions=list(self.actions))
         self.add_class("opendal-trace-viewer")
+        self.on_msg(self._on_message)
         self._stop: Callable[[], None] | None = source.listen(self._on_call)
         self.refresh()
 
+    @traitlets.validate("outcome")
+    def _valid_outcome(self, proposal: Any) -> str:
+        if proposal["value"] not in OUTCOMES:
+            raise traitlets.TraitError(f"outcome must be one of {OUTCOMES}")
+        return str(proposal["value"])
+
+    @traitlets.validate("scale")
+    def _valid_scale(self, proposal: Any) -> str:
+        if proposal["value"] not in ("call", "shared"):
+            raise traitlets.TraitError("scale must be 'call' or 'shared'")
+        return str(proposal["value"])
+
+    # -- what the page shows ---------------------------------------------------------------
     @property
     def rows(self) -> list[TraceRow]:
+        """The newest ``max_rows`` calls, as of now (not throttled)."""
         return trace_rows(self.recorder.calls, self.max_rows)
 
+    @property
+    def visible_rows(self) -> list[TraceRow]:
+        """``rows`` through the operation and outcome filters."""
+        return filter_rows(self.rows, self.operation, self.outcome)
+
     def refresh(self) -> None:
-        self.table.value = trace_html(self.rows)
+        """Send the current rows to the page now."""
+        with self._timer_lock:
+            timer, self._timer = self._timer, None
+            self._last = time.monotonic()
+        if timer is not None:
+            timer.cancel()
+        with self._redraw_lock:
+            calls = self.recorder.calls
+            rows = trace_rows(calls, self.max_rows)
+            self.set_trait("_total", len(calls))
+            self.set_trait("_calls", [row.to_json() for row in rows])
 
     def clear(self) -> None:
-        """Forget every recorded call and empty the table."""
+        """Forget every recorded call and empty the list."""
         self.recorder.clear()
         self.refresh()
 
-    def _on_clear(self, button: Any) -> None:
-        self.clear()
-
+    # -- live updates ----------------------------------------------------------------------
     def _on_call(self, call: Call) -> None:
+        with self._timer_lock:
+            if self._timer is not None:
+                return  # a redraw is already due: it will include this call
+            wait = self._last + self.throttle - time.monotonic()
+            if wait > 0:
+                self._timer = threading.Timer(wait, self.refresh)
+                self._timer.daemon = True
+                self._timer.start()
+                return
         self.refresh()
+
+    def run(self, name: str) -> None:
+        """What the page's button ``name`` does: run that action."""
+        action = self.actions[name]
+        with contextlib.suppress(Exception):  # a failed call shows as a row: that is the point
+            action()
+
+    def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "clear":
+            self.clear()
+        elif content.get("type") == "action" and content.get("name") in self.actions:
+            self.run(content["name"])
 
     def close(self) -> None:
         stop, self._stop = getattr(self, "_stop", None), None
         if stop is not None:
             stop()
+        lock = getattr(self, "_timer_lock", None)
+        if lock is not None:
+            with lock:
+                timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
         super().close()
 
+    # -- fallbacks -------------------------------------------------------------------------
     def _fallback_text(self) -> str:
         return trace_text(self.rows)
 
     def _fallback_html(self) -> str:
-        return f'<div class="opendal-trace-viewer">{trace_html(self.rows, timings=False)}</div>'
+        return (
+            f"<style>{static_css('trace.css')}</style>"
+            f'<div class="opendal-static opendal-trace-viewer odl-trace">'
+            f"<p><b>Trace</b> · {escape(str(len(self.recorder.calls)))} calls recorded "
+            f"(layers outermost first; times in the live widget)</p>"
+            f"{trace_html(self.rows)}</div>"
+        )
 
     def __repr__(self) -> str:
         calls = self.recorder.calls
