@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from opendal_lab import Operator
 from opendal_lab.layers import SWITCHES, SimulateLayer
 from opendal_lab.widgets.demos import DEMO_ROOT, demo_call, run_demo, seed_demo
-from opendal_lab.widgets.preview import TEXT_BYTES, preview_file
+from opendal_lab.widgets.preview import IMAGE_BYTES, TEXT_BYTES, preview_file
 
 
 def off(op: Operator) -> Operator:
@@ -58,6 +60,8 @@ def test_text_preview_reads_only_the_head(memory: Operator) -> None:
     assert preview.kind == "text"
     assert preview.text.startswith("x" * TEXT_BYTES)
     assert preview.text.endswith("(100 B more)")
+    assert preview.payload["note"] == "the first 4 KiB of 4.1 KiB"
+    assert preview.html.startswith('<pre class="odl-text">')  # monospace in the fallback too
 
 
 def test_preview_escapes_and_limits(memory: Operator) -> None:
@@ -81,3 +85,23 @@ def test_preview_without_polars_says_which_extra(
     preview = preview_file(memory, "t.csv")
     assert preview.kind == "error"
     assert "pip install 'opendal-lab[polars]'" in preview.text
+
+
+def test_preview_json_for_the_page(memory: Operator) -> None:
+    memory.write("a.csv", b"n,name\n1,x\n2,\n")
+    sent = preview_file(memory, "a.csv").to_json()
+    assert json.loads(json.dumps(sent)) == sent
+    assert sent["icon"] == "csv"
+    assert sent["table"]["dtypes"] == ["Int64", "String"]
+    assert sent["table"]["rows"] == [[1, "x"], [2, None]]
+    assert [row[0] for row in sent["metadata"]] == [
+        "content_length",
+        "etag",
+        "content_type",
+        "last_modified",
+    ]
+    memory.write("big.png", bytes(IMAGE_BYTES + 1))
+    big = preview_file(memory, "big.png")
+    assert big.kind == "too-large"
+    assert "image" not in big.payload
+    assert preview_file(memory, "missing.png").metadata == ()
