@@ -83,10 +83,12 @@ class Server:
     url: str
     log: Path
 
-    def app_url(self, notebook: str) -> str:
-        """One widget app rendered by Voila, or the notebook opened in JupyterLab."""
+    def app_url(self, notebook: str, theme: str | None = None) -> str:
+        """One widget app rendered by Voila (``theme``: Voila's ``?theme=light|dark``), or
+        the notebook opened in JupyterLab (whose theme is a setting: ``set_lab_theme``)."""
         if self.kind == "voila":
-            return f"{self.url}/voila/render/{notebook}?token={TOKEN}"
+            query = f"&theme={theme}" if theme else ""
+            return f"{self.url}/voila/render/{notebook}?token={TOKEN}{query}"
         return f"{self.url}/lab/tree/{notebook}?token={TOKEN}&reset"
 
 

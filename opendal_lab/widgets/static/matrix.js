@@ -237,7 +237,11 @@ class MatrixView {
         tabindex: "-1",
         title: row.description,
         "data-cap": row.field,
-        text: row.field,
+      });
+      // A long name may wrap after an underscore when the window is narrow.
+      row.field.split("_").forEach((part, i) => {
+        if (i > 0) th.append("_", document.createElement("wbr"));
+        th.append(part);
       });
       const tr = h("tr", { "data-cap": row.field, "data-group": row.group }, th);
       const tds = row.cells.map((cell, i) => {
