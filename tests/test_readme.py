@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -74,12 +75,59 @@ def test_links_point_at_files_that_exist() -> None:
     assert len(local) >= 8
     for link in local:
         assert (ROOT / link).exists(), link
+
+
+# -- Binder -------------------------------------------------------------------------------
+# A Binder URL opens a path of the repository in the app its ``urlpath`` names, or in
+# JupyterLab with ``labpath``: lab/tree/<file or folder>, voila/render/<notebook>,
+# voila/tree/<folder>, tree/<path>, notebooks/<notebook> (the classic UI).
+BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/[^\s)\]]+")
+URLPATH_APPS = re.compile(r"(?:lab/tree|voila/render|voila/tree|tree|notebooks|edit)/(.+)")
+
+
+def binder_target(url: str) -> tuple[str, str]:
+    """``(repository, path in it)`` that a Binder URL opens."""
+    parts = urlsplit(url)
+    owner, name, _ref = parts.path.removeprefix("/v2/gh/").split("/", 2)
+    query = parse_qs(parts.query)
+    if "labpath" in query:
+        return f"{owner}/{name}", query["labpath"][0]
+    (urlpath,) = query.get("urlpath", [""])
+    found = URLPATH_APPS.fullmatch(unquote(urlpath).lstrip("/").split("?", 1)[0])
+    assert found, f"{url}: urlpath {urlpath!r} opens no repository path"
+    return f"{owner}/{name}", found.group(1)
+
+
+def test_binder_target_reads_urlpath_and_labpath() -> None:
+    base = "https://mybinder.org/v2/gh/o/r/HEAD"
+    assert binder_target(f"{base}?urlpath=lab/tree/notebooks/a.ipynb") == (
+        "o/r",
+        "notebooks/a.ipynb",
+    )
+    assert binder_target(f"{base}?urlpath=voila%2Frender%2Fw%2Fi.ipynb") == ("o/r", "w/i.ipynb")
+    assert binder_target(f"{base}?urlpath=voila/tree/widgets") == ("o/r", "widgets")
+    assert binder_target(f"{base}?labpath=notebooks%2Fa.ipynb") == ("o/r", "notebooks/a.ipynb")
+    with pytest.raises(AssertionError):
+        binder_target(f"{base}?urlpath=lab")
+
+
+def test_every_binder_url_opens_a_file_of_this_repository() -> None:
+    text = README.read_text()
     pyproject = (ROOT / "pyproject.toml").read_text()
     slug = re.search(r'^Repository = "https://github.com/([^"]+)"', pyproject, re.M)
     assert slug, "pyproject.toml has no [project.urls] Repository"
-    binder = re.findall(r"https://mybinder\.org/v2/gh/([^/]+/[^/]+)/HEAD\?urlpath=(\S+?)\)", text)
-    assert binder, "no Binder link"
-    for repo, urlpath in binder:
-        assert repo == slug.group(1)
-        target = urlpath.split("/tree/", 1)[1]
-        assert (ROOT / target).exists(), urlpath
+    urls = BINDER_URL.findall(text)
+    assert len(urls) >= 2, "the two badges"
+    for url in urls:
+        repo, path = binder_target(url)
+        assert repo == slug.group(1), url
+        assert path, url
+        assert (ROOT / path).exists(), f"{url} opens {path}, which is not here"
+
+
+def test_voila_badge_opens_the_gallery_rendered() -> None:
+    """The Voila badge opens widgets/index.ipynb rendered (its links then open each app
+    rendered: tests/browser/test_console_versions.py follows them)."""
+    badge = next(line for line in README.read_text().splitlines() if "Voila" in line[:60])
+    (url,) = BINDER_URL.findall(badge)
+    assert parse_qs(urlsplit(url).query)["urlpath"] == ["voila/render/widgets/index.ipynb"]
