@@ -57,7 +57,7 @@ def recording(op: Operator) -> tuple[Operator, RecorderLayer]:
     data and the same SimulateLayer counters), with a RecorderLayer right above the
     service: what it records is what reached storage."""
     recorder = RecorderLayer(capacity=1000)
-    layers = [level.layer for level in op.stack[1:]]
+    layers = [level.layer for level in op.stack[1:] if level.layer is not None]
     # The user's layers are the ones above the default stack, which CorrectnessCheck ends.
     last_default = max(
         i for i, layer in enumerate(layers) if isinstance(layer, CorrectnessCheckLayer)

@@ -92,7 +92,7 @@ def matrix_data(matrix: Matrix, changed: list[CellChange] | tuple[()] = ()) -> d
     }
 
 
-class CapabilityMatrix(anywidget.AnyWidget):  # type: ignore[misc]
+class CapabilityMatrix(anywidget.AnyWidget):
     """The capability matrix of one operator or several (a mapping gives the column labels)."""
 
     _esm = STATIC / "matrix.js"
@@ -208,10 +208,9 @@ class CapabilityMatrix(anywidget.AnyWidget):  # type: ignore[misc]
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # anywidget returns (data, metadata); nbconvert, GitHub and untrusted notebooks
         # pick the richest fallback from data, the frontends with a kernel the live view.
-        data, metadata = super()._repr_mimebundle_(**kwargs)
-        return {**data, "text/plain": self._fallback_text(), "text/html": self._fallback_html()}, (
-            metadata
-        )
+        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
+        fallbacks = {"text/plain": self._fallback_text(), "text/html": self._fallback_html()}
+        return {**data, **fallbacks}, metadata
 
     def __repr__(self) -> str:
         m = self._matrix

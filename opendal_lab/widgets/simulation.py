@@ -45,7 +45,7 @@ __all__ = ["SimulationLab", "SimulationPanel", "Switch"]
 NO_CHANGE = "no cell changed: the services do it natively or lack what the switch builds on"
 
 
-class SimulationPanel(anywidget.AnyWidget):  # type: ignore[misc]
+class SimulationPanel(anywidget.AnyWidget):
     """The lab's switches, change summary, demonstration and counters (drawn by
     ``simulation.js``; SimulationLab holds the state)."""
 
