@@ -1,13 +1,18 @@
-"""ipywidgets over ``Operator``: capability matrix, simulation toggles, trace viewer, browser.
+"""Widgets over ``Operator``: capability matrix, simulation lab, trace viewer, browser.
 
 ::
 
     from opendal_lab.widgets import Browser, CapabilityMatrix, SimulationLab, TraceViewer
 
-Each widget draws rows computed by the pure modules (``tables``, ``html``, ``text``,
-``preview``, ``demos``), which import without Jupyter. The widgets themselves need
-ipywidgets (``pip install 'opendal-lab[widgets]'``), loaded on first use of one of them:
-importing this package does not import it.
+Each widget is an anywidget: a Python class holding the state in traitlets, and an ESM
+module and a CSS file in ``static/`` (no build step), so the same widget runs in JupyterLab,
+Notebook 7, Voila, VS Code and Colab. Every colour comes from one vocabulary
+(``static/theme.css``: ``--odl-*`` names over JupyterLab's ``--jp-*`` variables), so the
+dark theme works, and no meaning rests on colour alone. The rows they draw are computed by
+the pure modules (``tables``, ``html``, ``text``, ``preview``, ``demos``), which import
+without Jupyter and give the ``text/plain`` and ``text/html`` fallbacks. The widgets need
+ipywidgets and anywidget (``pip install 'opendal-lab[widgets]'``), loaded on first use of one
+of them: importing this package does not import them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ipywidgets loads only with a widget; a missing one names the extra."""
+"""ipywidgets and anywidget load only with a widget; a missing one names the extra."""
 
 from __future__ import annotations
 
@@ -38,12 +38,17 @@ def run(code: str) -> str:
 def test_widgets_load_ipywidgets_on_first_use() -> None:
     modules = json.loads(run(PROBE))
     assert "ipywidgets" not in modules["before"]
+    assert "anywidget" not in modules["before"]
     assert "polars" not in modules["before"]
     assert "ipywidgets" in modules["after"]
+    assert "anywidget" in modules["after"]
 
 
 def test_missing_ipywidgets_names_the_extra() -> None:
     assert "pip install 'opendal-lab[widgets]'" in run(MISSING)
+    assert "pip install 'opendal-lab[widgets]'" in run(
+        MISSING.replace('"ipywidgets"', '"anywidget"')
+    )
 
 
 def test_exports() -> None:
