@@ -193,7 +193,7 @@ def record_contrast(case: str, ratios: list[tuple[float, str]]) -> tuple[float, 
         _CONTRAST_DATA.write_text(json.dumps(cases, indent=1, sort_keys=True))
         worst = min(cases.items(), key=lambda item: item[1][0])
         lines = [
-            "WCAG contrast of matrix text against its effective background (computed styles)",
+            "WCAG contrast of widget text against its effective background (computed styles)",
             f"minimum over all cases: {worst[1][0]:.2f} ({worst[0]}: {worst[1][1]})",
             f"required: >= {MIN_CONTRAST}",
             *(
