@@ -10,7 +10,8 @@ and preview beside it.
     b.select("logs/a.csv")      # what clicking a file does: metadata and a preview
 
 State the page draws lives in traitlets (``title``, ``paging_label``, ``open_dirs``,
-``selected_path``); the data is fetched on demand: ``static/browser.js`` sends a custom
+``selected_path``, and the root's first page, so the tree draws at once and even where no
+kernel answers); the rest is fetched on demand: ``static/browser.js`` sends a custom
 message per listing page or preview, tagged with an id (``{"id", "type": "list", "path",
 "token"}``, ``{"id", "type": "preview", "path"}``, ``{"id", "type": "refresh"}``), shows a
 spinner, and the kernel answers with the same id (``ListingPage.to_json`` /
@@ -68,6 +69,9 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
     open_dirs = traitlets.List(traitlets.Unicode()).tag(sync=True)  # expanded, root excluded
     selected_path = traitlets.Unicode("").tag(sync=True)
     _generation = traitlets.Int(0).tag(sync=True)  # bumped by refresh(): the page lists again
+    # The root's first page, drawn without a round trip (and where no kernel answers: a
+    # notebook stored with its widget state, reopened or on nbviewer).
+    _first_page = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -100,6 +104,7 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
             paging_label=PAGING[mode],
         )
         self.add_class("opendal-browser")
+        self._first_page = self._first_page_json()
         self.observe(self._on_open_dirs, names="open_dirs")
         self.on_msg(self._on_message)
 
@@ -171,6 +176,7 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
     def refresh(self) -> None:
         """Forget every page and preview: the page lists and reads again."""
         self._forget(lambda path: True)
+        self._first_page = self._first_page_json()
         self._generation += 1
 
     def _preview(self, path: str) -> Preview:
@@ -181,6 +187,12 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
             with self._cache_lock:
                 self._previews[path] = cached
         return cached
+
+    def _first_page_json(self) -> dict[str, Any]:
+        try:
+            return self.page(self.root).to_json()
+        except Exception as err:  # the page asks again and shows the error in place
+            return {"path": self.root, "error": _describe(err)}
 
     def _forget(self, gone: Any) -> None:
         with self._cache_lock:
@@ -206,6 +218,7 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
             return self._preview(str(request["path"])).to_json()
         if kind == "refresh":
             self._forget(lambda path: True)
+            self._first_page = self._first_page_json()
             return {}
         raise ValueError(f"unknown request type {kind!r}")
 

@@ -15,7 +15,7 @@ import pytest
 import traitlets
 
 from opendal_lab import Operator
-from opendal_lab.layers import RecorderLayer
+from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer
 from opendal_lab.layers.recorder import Call
 from opendal_lab.widgets import Browser, TraceViewer
 from opendal_lab.widgets.listing import PAGING, browser_title, file_kind, list_page
@@ -265,6 +265,16 @@ def test_browser_lists_root_then_expands_lazily(tree: Operator) -> None:
         b.expand("README.txt")
 
 
+def test_the_root_page_comes_with_the_state(tree: Operator) -> None:
+    """So the tree draws without a round trip, and where no kernel answers."""
+    b = Browser(tree, threaded=False)
+    assert b._first_page == b.page("/").to_json()
+    assert b.get_state()["_first_page"]["entries"][0]["path"] == "data/"
+    unlistable = tree.layer(CapabilityOverrideLayer("list=false"))
+    broken = Browser(unlistable, threaded=False)
+    assert broken._first_page["error"].startswith("Unsupported")
+
+
 def test_browser_answers_the_pages_requests_by_id(tree: Operator) -> None:
     b = Browser(tree, threaded=False)
     replies = Replies(b)
@@ -426,6 +436,7 @@ def test_refresh_lists_and_reads_again(tree: Operator) -> None:
     b.refresh()
     assert b._generation == generation + 1
     assert len(b.page("/").rows) == 3
+    assert [e["path"] for e in b._first_page["entries"]] == ["data/", "README.txt", "new.txt"]
     assert b.selected is not None
     assert b.selected.text == "changed"
 

@@ -1,10 +1,11 @@
 // The Browser's front end: an anywidget ESM module, loaded as it is (no build step).
 //
 // State lives in traitlets (`title`, `root`, `paging_label`, `open_dirs`, `selected_path`,
-// `_generation`); data is asked for when needed: a custom message per listing page or
-// preview, tagged with an id, answered by the kernel with the same id. A spinner holds the
-// place of the answer until it comes. Every colour comes from the --odl-* vocabulary in
-// browser.css; every icon has an accessible label.
+// `_generation`, and `_first_page`, the root's first page, drawn without a round trip); the
+// rest is asked for when needed: a custom message per listing page or preview, tagged with an
+// id, answered by the kernel with the same id. A spinner holds the place of the answer until
+// it comes. Every colour comes from the --odl-* vocabulary in browser.css; every icon has an
+// accessible label.
 
 const ICON_SHAPES = {
   folder: '<path d="M1.5 3.5h4.5l1.5 1.5h7v8.5h-13z" fill="currentColor" fill-opacity=".25"/>',
@@ -45,13 +46,21 @@ function icon(kind, label) {
   return span;
 }
 
+const PATIENCE_MS = 15000; // then the spinner says the kernel may be gone (and waits on)
+
 function spinner(text) {
-  return h(
+  const note = h("span", { class: "odl-waiting" });
+  const node = h(
     "div",
     { class: "odl-loading", role: "status" },
     h("span", { class: "odl-spinner", "aria-hidden": "true" }),
     text,
+    note,
   );
+  setTimeout(() => {
+    if (node.isConnected) note.textContent = " still waiting: is the kernel running?";
+  }, PATIENCE_MS);
+  return node;
 }
 
 function failure(text) {
@@ -242,8 +251,14 @@ function render({ model, el }) {
     state.token = token;
     const ask = {};
     state.asking = ask;
-    state.children.replaceChildren(spinner(`listing ${path}…`));
-    const answer = await request({ type: "list", path, token });
+    const first = model.get("_first_page");
+    let answer;
+    if (path === model.get("root") && !token && first && first.path === path && !first.error) {
+      answer = first; // sent with the state: no round trip
+    } else {
+      state.children.replaceChildren(spinner(`listing ${path}…`));
+      answer = await request({ type: "list", path, token });
+    }
     if (state.asking !== ask || !state.open) return; // superseded or closed meanwhile
     if (answer.error) {
       state.children.replaceChildren(failure(answer.error));
