@@ -17,6 +17,8 @@ its iteration, or until it is closed or dropped (its levels sum the time spent i
 ``next()``); a streaming writer is one call from ``writer()`` to close or abort, with the
 bytes it took (a ``write`` that failed is recorded as a call of its own). ``copy`` and
 ``rename`` are recorded with the path ``source => target``, ``delete_many`` as ``N paths``.
+``call.options`` keeps the options that were set, e.g. ``(('recursive', True),)`` for
+``list(path, recursive=True)`` (the portability check reads them).
 
 ``calls`` is a snapshot, newest last; ``listen(callback)`` calls ``callback(call)`` after
 each one (the trace widget draws from it). Error messages are redacted like every text
@@ -26,16 +28,27 @@ path is off while a recorder is on the stack.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from opendal_lab.core.access import Access, BaseLayer
+from opendal_lab.core.access import Access, BaseLayer, Writer
 from opendal_lab.core.errors import ConfigInvalid, Error
+from opendal_lab.core.options import (
+    CopyOptions,
+    DeleteOptions,
+    ListOptions,
+    ReadOptions,
+    RenameOptions,
+    StatOptions,
+    WriteOptions,
+)
 from opendal_lab.core.secrets import redact
+from opendal_lab.core.types import Entry, Metadata
 from opendal_lab.core.wrapping import CallWrapper, OperationObserver
 
 __all__ = ["Call", "RecorderLayer"]
@@ -56,6 +69,21 @@ class Call:
     levels: tuple[tuple[str, float], ...]  # (level name, own seconds), outermost first
     bytes: int | None = None
     error: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()  # the options set, sorted by name
+
+
+def _set_options(opts: object) -> tuple[tuple[str, Any], ...]:
+    """The fields of an options dataclass that differ from its defaults, sorted by name."""
+    if opts is None:
+        return ()
+    defaults = type(opts)()
+    return tuple(
+        sorted(
+            (f.name, getattr(opts, f.name))
+            for f in dataclasses.fields(opts)  # type: ignore[arg-type]
+            if getattr(opts, f.name) != getattr(defaults, f.name)
+        )
+    )
 
 
 @dataclass
@@ -82,10 +110,13 @@ class _Active:
     thread's active call that the probes add their time to.
     """
 
-    __slots__ = ("before", "operation", "path", "started", "t0", "target", "totals")
+    __slots__ = ("before", "operation", "options", "path", "started", "t0", "target", "totals")
 
-    def __init__(self, operation: str, path: str | None, target: str | None) -> None:
+    def __init__(
+        self, operation: str, path: str | None, target: str | None, options: object = None
+    ) -> None:
         self.operation = operation
+        self.options = options
         self.path = path
         self.target = target
         self.totals: dict[int, float] = {}
@@ -170,6 +201,7 @@ class RecorderLayer(BaseLayer):
             tuple(reversed(levels)),
             size,
             message,
+            _set_options(active.options),
         )
         with self._lock:
             self._calls.append(call)
@@ -225,8 +257,43 @@ class _RecorderAccess(OperationObserver[_Active]):
         self._trace = trace
         self._local = layer._local
 
+    # The observer's hooks see no options: each operation that takes some leaves them here
+    # for _start, on the same thread, just before the observer calls it.
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        self._local.opts = opts
+        return super().stat(path, opts)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        self._local.opts = opts
+        return super().read(path, opts)
+
+    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
+        self._local.opts = opts
+        return super().write(path, data, opts)
+
+    def writer(self, path: str, opts: WriteOptions) -> Writer:
+        self._local.opts = opts
+        return super().writer(path, opts)
+
+    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
+        self._local.opts = opts
+        return super().list(path, opts)
+
+    def delete(self, path: str, opts: DeleteOptions) -> None:
+        self._local.opts = opts
+        super().delete(path, opts)
+
+    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
+        self._local.opts = opts
+        super().copy(source, target, opts)
+
+    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
+        self._local.opts = opts
+        super().rename(source, target, opts)
+
     def _start(self, operation: str, path: str | None, target: str | None) -> _Active:
-        active = _Active(operation, path, target)
+        options = self._local.__dict__.pop("opts", None)
+        active = _Active(operation, path, target, options)
         self._enter(active)
         return active
 

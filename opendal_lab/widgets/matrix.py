@@ -31,7 +31,7 @@ from typing import Any
 import traitlets
 
 from opendal_lab.core.capability import describe
-from opendal_lab.widgets._base import STATIC, anywidget, static_css
+from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
 from opendal_lab.widgets.html import matrix_html
 from opendal_lab.widgets.tables import (
     ALL_GROUPS,
@@ -92,7 +92,7 @@ def matrix_data(matrix: Matrix, changed: list[CellChange] | tuple[()] = ()) -> d
     }
 
 
-class CapabilityMatrix(anywidget.AnyWidget):
+class CapabilityMatrix(FallbackRepr, anywidget.AnyWidget):
     """The capability matrix of one operator or several (a mapping gives the column labels)."""
 
     _esm = STATIC / "matrix.js"
@@ -204,13 +204,6 @@ class CapabilityMatrix(anywidget.AnyWidget):
 
     def _fallback_html(self) -> str:
         return f'<div class="opendal-capability-matrix">{matrix_html(self.visible)}</div>'
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        # anywidget returns (data, metadata); nbconvert, GitHub and untrusted notebooks
-        # pick the richest fallback from data, the frontends with a kernel the live view.
-        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
-        fallbacks = {"text/plain": self._fallback_text(), "text/html": self._fallback_html()}
-        return {**data, **fallbacks}, metadata
 
     def __repr__(self) -> str:
         m = self._matrix

@@ -19,9 +19,9 @@ whose cost in storage calls comes from ``SWITCH_INFO``; a field the target lacks
 layer removed, makes the call unsupported there, with the reason. Calls with the same
 operation and needs share a row, counted.
 
-A recorded ``Call`` carries the options it was made with when it has an ``options``
-attribute (a mapping of option name to value, or the options dataclass); without one, only
-the operation and its path are known. ``Request`` states a call by hand, options included.
+A recorded ``Call`` carries the options it was made with (``Call.options``, the
+``(name, value)`` pairs that were set); a mapping or an options dataclass works too.
+``Request`` states a call by hand, options included.
 
 Pure: imports without Jupyter. ``portability_text`` and ``portability_html`` render the
 table (the ``PortabilityCheck`` widget's fallbacks); ``PortabilityTable.to_json`` is what the
@@ -178,7 +178,7 @@ def _set_options(raw: object) -> tuple[tuple[str, Any], ...]:
             for f in dataclasses.fields(raw)
             if getattr(raw, f.name) != getattr(defaults, f.name)
         }
-    elif isinstance(raw, Mapping):
+    elif isinstance(raw, (Mapping, tuple)):  # a tuple: Call.options, (name, value) pairs
         items = dict(raw)
     else:
         raise TypeError(f"options must be a mapping or an options dataclass, got {raw!r}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import traitlets
 
@@ -140,16 +139,6 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
 
     def _fallback_html(self) -> str:
         return portability_html(self.table)
-
-    def _repr_mimebundle_(  # type: ignore[override]
-        self, **kwargs: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        # anywidget returns (data, metadata), which FallbackRepr's dict merge does not take:
-        # add the fallbacks to data, so nbconvert, GitHub and untrusted notebooks show them.
-        bundle = anywidget.AnyWidget._repr_mimebundle_(self, **kwargs)
-        data, metadata = bundle if bundle is not None else ({}, {})
-        fallbacks = {"text/plain": self._fallback_text(), "text/html": self._fallback_html()}
-        return {**data, **fallbacks}, metadata
 
     def __repr__(self) -> str:
         calls = sum(row.count for row in self.table.rows)

@@ -67,6 +67,26 @@ def test_records_operations_outcomes_and_bytes() -> None:
         assert all(own >= 0 for _, own in call.levels)
 
 
+def test_calls_keep_the_options_that_were_set() -> None:
+    recorder = RecorderLayer()
+    op = memory(recorder)
+    op.write("d/a", b"x", content_type="text/plain")
+    op.read("d/a", suffix=1)
+    list(op.list("d/", recursive=True, limit=5))
+    op.copy("d/a", "d/b")
+    op.create_dir("e/")
+    with op.writer("d/c", if_not_exists=True) as w:
+        w.write(b"y")
+    assert [(c.operation, c.options) for c in recorder.calls] == [
+        ("write", (("content_type", "text/plain"),)),
+        ("read", (("suffix", 1),)),
+        ("list", (("limit", 5), ("recursive", True))),
+        ("copy", ()),
+        ("create_dir", ()),
+        ("writer", (("if_not_exists", True),)),
+    ]
+
+
 def test_each_level_gets_its_own_time() -> None:
     recorder = RecorderLayer()
     op = memory(SlowStatLayer(), recorder)

@@ -55,8 +55,10 @@ def test_exports() -> None:
     assert opendal_lab.widgets.__all__ == [
         "Browser",
         "CapabilityMatrix",
+        "PortabilityCheck",
         "SimulationLab",
         "TraceViewer",
+        "check_portability",
     ]
     for name in opendal_lab.widgets.__all__:
         assert getattr(opendal_lab.widgets, name).__name__ == name

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -139,13 +138,14 @@ def test_known_verdicts(recorded: list[Call], targets: dict[str, Operator]) -> N
         "s3": "native",
     }
     assert table.row("list (recursive)").cell("fs").extra == "+1 per subdirectory"
-    suffix = table.row("read (suffix)").cell("memory")
+    suffix_row = table.row("read (suffix)")
+    suffix = suffix_row.cell("memory")
     assert (suffix.state, suffix.switches, suffix.extra_calls) == (
         "simulated",
         ("read_with_suffix",),
-        SWITCH_INFO["read_with_suffix"].extra_calls,
+        suffix_row.count * SWITCH_INFO["read_with_suffix"].extra_calls,
     )
-    assert suffix.extra == "+1 call"
+    assert suffix.extra == f"+{suffix.extra_calls} call{'s' if suffix.extra_calls > 1 else ''}"
     assert states("write (append)")["s3"] == "unsupported"
     assert states("write (0 bytes)") == dict.fromkeys(targets, "native")
     assert table.row("write (0 bytes)").fields == ("write", "write_can_empty")
@@ -284,11 +284,6 @@ def test_each_verdict_holds_when_the_call_runs_there(
 # -- options: from a call, from keywords, from an options dataclass --------------------
 
 
-@dataclass(frozen=True)
-class _CallWithOptions(Call):
-    options: Any = None
-
-
 def test_options_set_the_fields_needed() -> None:
     assert Request.of("list", "d/", recursive=True, limit=5).needs == (
         "list",
@@ -315,9 +310,11 @@ def test_options_set_the_fields_needed() -> None:
 
 def test_a_call_that_keeps_its_options(memory: Operator) -> None:
     base = Call("list", "d/", "ok", 0.0, 0.0, ())
-    as_mapping = _CallWithOptions(**_fields(base), options={"recursive": True})
-    as_dataclass = _CallWithOptions(**_fields(base), options=ListOptions(recursive=True))
-    for call in (as_mapping, as_dataclass):
+    as_pairs = dataclasses.replace(base, options=(("recursive", True),))
+    # A call of another recorder may keep a mapping or the options dataclass itself.
+    as_mapping = dataclasses.replace(base, options={"recursive": True})  # type: ignore[arg-type]
+    as_dataclass = dataclasses.replace(base, options=ListOptions(recursive=True))  # type: ignore[arg-type]
+    for call in (as_pairs, as_mapping, as_dataclass):
         assert Request.from_call(call).needs == ("list", "list_with_recursive")
     assert Request.from_call(base).needs == ("list",)
     deletes = Call("delete_many", "12 paths", "ok", 0.0, 0.0, ())
@@ -328,10 +325,6 @@ def _fields(call: Call) -> dict[str, Any]:
     return {f.name: getattr(call, f.name) for f in dataclasses.fields(Call)}
 
 
-@pytest.mark.skipif(
-    "options" not in {f.name for f in dataclasses.fields(Call)},
-    reason="RecorderLayer's Call does not keep the options of a call yet",
-)
 def test_recorded_options_reach_the_check(memory: Operator, fs: Operator) -> None:
     recorder = RecorderLayer()
     op = memory.layer(recorder)
