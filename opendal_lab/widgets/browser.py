@@ -243,7 +243,7 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
             pool.shutdown(wait=False, cancel_futures=True)
         super().close()
 
-    # -- fallbacks -----------------------------------------------------------------------
+    # -- fallbacks (plain HTML, no styles: see TraceViewer's) ----------------------------
     def _root_page(self) -> ListingPage | None:
         try:
             return self.page(self.root)
@@ -255,7 +255,6 @@ class Browser(AnyFallbackRepr, anywidget.AnyWidget):
 
     def _fallback_html(self) -> str:
         return (
-            f"<style>{static_css('browser.css')}</style>"
             f'<div class="opendal-static opendal-browser odl-browser">'
             f"{listing_html(self.title, self._root_page())}"
             f'<p class="odl-paging">{escape(self.paging_label)}</p></div>'

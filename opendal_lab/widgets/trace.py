@@ -187,12 +187,14 @@ class TraceViewer(AnyFallbackRepr, anywidget.AnyWidget):
         super().close()
 
     # -- fallbacks -------------------------------------------------------------------------
+    # Where these show (GitHub, an untrusted notebook) <style> is stripped anyway, and
+    # elsewhere the stored widget state draws the widget itself: so plain HTML without styles,
+    # and a stored output that does not change with the CSS.
     def _fallback_text(self) -> str:
         return trace_text(self.rows)
 
     def _fallback_html(self) -> str:
         return (
-            f"<style>{static_css('trace.css')}</style>"
             f'<div class="opendal-static opendal-trace-viewer odl-trace">'
             f"<p><b>Trace</b> · {escape(str(len(self.recorder.calls)))} calls recorded "
             f"(layers outermost first; times in the live widget)</p>"
