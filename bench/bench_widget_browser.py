@@ -201,7 +201,7 @@ def click_to_first_page(page: Page, url: str, clicks: int) -> list[float]:
 def summary(label: str, values: list[float]) -> str:
     verdict = "under" if statistics.median(values) < TARGET_MS else "OVER"
     return (
-        f"{label:<46} median {statistics.median(values):7.1f} ms, min {min(values):7.1f}, "
+        f"{label:<50} median {statistics.median(values):7.1f} ms, min {min(values):7.1f}, "
         f"max {max(values):7.1f} ({len(values)} runs; {verdict} {TARGET_MS:.0f} ms)"
     )
 
