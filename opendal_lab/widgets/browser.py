@@ -31,8 +31,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.path import ROOT
-from opendal_lab.widgets._base import STATIC, anywidget, static_css
-from opendal_lab.widgets._fallback import AnyFallbackRepr
+from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
 from opendal_lab.widgets.listing import (
     PAGING,
     EntryRow,
@@ -52,7 +51,7 @@ __all__ = ["Browser"]
 PAGE_SIZE = 200
 
 
-class Browser(AnyFallbackRepr, anywidget.AnyWidget):
+class Browser(FallbackRepr, anywidget.AnyWidget):
     """A lazily listed, paged tree of ``op`` from ``root``, and the selected file's preview.
 
     ``max_entries`` is the page size: a directory shows that many entries, then a *next

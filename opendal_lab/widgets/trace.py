@@ -32,8 +32,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.recorder import Call, RecorderLayer
-from opendal_lab.widgets._base import STATIC, anywidget, static_css
-from opendal_lab.widgets._fallback import AnyFallbackRepr
+from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
 from opendal_lab.widgets.waterfall import (
     OUTCOMES,
     TraceRow,
@@ -58,7 +57,7 @@ def find_recorder(op: Operator) -> RecorderLayer:
     )
 
 
-class TraceViewer(AnyFallbackRepr, anywidget.AnyWidget):
+class TraceViewer(FallbackRepr, anywidget.AnyWidget):
     """Live list of a RecorderLayer's calls (the newest ``max_rows``, newest last)."""
 
     _esm = STATIC / "trace.js"
