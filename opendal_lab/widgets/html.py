@@ -1,9 +1,10 @@
-"""HTML for the widgets' static fallbacks (``text/html``: nbconvert, nbviewer, GitHub, an
-untrusted notebook), drawing the same rows and the same DOM contract as the live widgets.
+"""HTML for the capability matrix's static fallback (``text/html``: nbconvert, nbviewer,
+GitHub, an untrusted notebook), drawing the same rows and the same DOM contract as the live
+widget.
 
 Every function takes rows from ``tables.py`` and returns a string; every text that comes from
-storage or from a user (labels, paths, error messages) is escaped here, attributes included.
-The markup is the DOM contract the browser tests rely on::
+storage or from a user (labels, field names, tooltips) is escaped here, attributes included.
+The markup is the DOM contract the tests rely on::
 
     <div class="opendal-static"><style>...</style>   (with style=True)
     <div class="opendal-legend"><span data-state="native"><b>✓</b> native</span>...
@@ -11,36 +12,20 @@ The markup is the DOM contract the browser tests rely on::
       <tr class="opendal-group" data-group="read">...
       <td data-service="memory" data-cap="read_with_suffix" data-state="simulated" title="...">
         <span class="odl-sym">≈</span> <span class="odl-word">simulated</span>
-    <table class="opendal-trace"> <tr class="opendal-call" data-op data-path data-outcome>
-    <span class="opendal-entry opendal-dir" data-path="d/">   <div class="opendal-preview">
+
+The other widgets draw their own fallbacks: the trace viewer's in ``waterfall.py``
+(``trace_html``), the browser's in ``listing.py`` (``listing_html``) and ``preview.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from opendal_lab.widgets.tables import (
-    EntryRow,
-    Matrix,
-    MatrixCell,
-    TraceRow,
-    format_seconds,
-    format_size,
-)
+from opendal_lab.widgets.tables import Matrix, MatrixCell
 from opendal_lab.widgets.text import STATES, state_word
 
-__all__ = [
-    "LEGEND",
-    "STYLE",
-    "entry_html",
-    "legend_html",
-    "listing_html",
-    "matrix_html",
-    "message_html",
-    "trace_html",
-]
+__all__ = ["LEGEND", "STYLE", "legend_html", "matrix_html"]
 
 
 def _attr(value: object) -> str:
@@ -139,78 +124,3 @@ def matrix_html(matrix: Matrix, *, legend: bool = True, style: bool = True) -> s
         parts.append(f'<tr><td colspan="{width}">no field matches the filters</td></tr>')
     parts.append("</tbody></table></div>")
     return _static("".join(parts), style)
-
-
-def _levels_text(row: TraceRow, timings: bool) -> str:
-    def short(name: str) -> str:
-        return name.removesuffix("Layer") or name
-
-    if not timings:
-        return " > ".join(short(name) for name, _ in row.levels)
-    return " > ".join(f"{short(name)} {format_seconds(t)}" for name, t in row.levels)
-
-
-def trace_html(rows: Sequence[TraceRow], *, timings: bool = True, style: bool = True) -> str:
-    """The trace table; ``timings=False`` leaves times out (for deterministic fallbacks)."""
-    head = "<tr><th>#</th><th>operation</th><th>path</th><th>outcome</th>"
-    if timings:
-        head += "<th>time</th><th>per layer (outermost first)</th></tr>"
-    else:
-        head += "<th>layers</th></tr>"
-    parts = [f'<table class="opendal-trace"><thead>{head}</thead><tbody>']
-    for row in rows:
-        title = f' title="{_attr(row.error)}"' if row.error else ""
-        size = f" ({format_size(row.size)})" if row.size is not None else ""
-        timing = f"<td>{format_seconds(row.duration)}</td>" if timings else ""
-        parts.append(
-            f'<tr class="opendal-call" data-op="{_attr(row.operation)}" '
-            f'data-path="{_attr(row.path)}" data-outcome="{_attr(row.outcome)}">'
-            f"<td>{row.index}</td><td>{escape(row.operation)}</td>"
-            f"<td>{escape(row.path)}{escape(size)}</td>"
-            f'<td class="opendal-outcome"{title}>{escape(row.outcome)}</td>{timing}'
-            f"<td>{escape(_levels_text(row, timings))}</td></tr>"
-        )
-    if not rows:
-        parts.append('<tr><td colspan="6">no calls recorded yet</td></tr>')
-    parts.append("</tbody></table>")
-    return _static("".join(parts), style)
-
-
-def entry_html(row: EntryRow, *, relay: str | None = None) -> str:
-    """One child of a directory: its name, and its size for a file.
-
-    ``relay`` is a CSS class: clicking the name then clicks the element of that class in the
-    same node (the widget's button), so the name itself is what a user clicks.
-    """
-    classes = "opendal-entry opendal-dir" if row.is_dir else "opendal-entry opendal-file"
-    size = ""
-    if row.size is not None:
-        size = f' <small class="opendal-size">{format_size(row.size)}</small>'
-    onclick = ""
-    if relay is not None:
-        # Only constant class names go into the handler; the path stays in data-path.
-        onclick = (
-            f" onclick=\"this.closest('.opendal-node').querySelector('.{relay}').click()\""
-            ' style="cursor: pointer"'
-        )
-    return (
-        f'<span class="{classes}" data-path="{_attr(row.path)}"{onclick}>'
-        f"{escape(row.name)}</span>{size}"
-    )
-
-
-def listing_html(rows: Sequence[EntryRow], truncated: bool = False, root: str = "/") -> str:
-    """A static listing of one directory (the browser's fallback)."""
-    items = "".join(f"<li>{entry_html(row)}</li>" for row in rows)
-    more = "<li>… more entries not shown</li>" if truncated else ""
-    empty = "<li>(empty)</li>" if not rows else ""
-    return (
-        f'<div class="opendal-listing" data-path="{_attr(root)}"><b>{escape(root)}</b>'
-        f"<ul>{items}{more}{empty}</ul></div>"
-    )
-
-
-def message_html(css_class: str, lines: Sequence[str]) -> str:
-    """Lines of plain text in a ``<pre>`` under a div of ``css_class`` (demo, counters)."""
-    body = escape("\n".join(lines))
-    return f'<div class="{_attr(css_class)}"><pre>{body}</pre></div>'

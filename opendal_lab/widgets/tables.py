@@ -1,24 +1,21 @@
-"""The rows every widget draws, computed without Jupyter.
+"""The capability matrix's rows, computed without Jupyter, and the size and time formats
+every widget shares.
 
-Each function here turns what the core already knows into plain, frozen rows: the capability
-matrix from ``Operator.capability_report()`` (never recomputed: a cell's state and the layer
-named in its tooltip are the report's; ``explain_cell`` says what would change it), the
-trace from ``RecorderLayer`` calls, a directory from ``Operator.list``. ``html.py`` and
-``text.py`` render these rows; the widgets only wire them to ipywidgets, so everything a user
-sees is unit-tested here without a kernel.
+The matrix comes from ``Operator.capability_report()`` (never recomputed: a cell's state and
+the layer named in its tooltip are the report's; ``explain_cell`` says what would change it).
+``html.py`` and ``text.py`` render these rows; the widgets only wire them to the page, so
+everything a user sees is unit-tested here without a kernel. The trace viewer's rows are in
+``waterfall.py``, the browser's in ``listing.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from opendal_lab.core.capability import GROUPS, Capability, describe
 from opendal_lab.core.operator import FieldState, Operator
-from opendal_lab.core.path import ROOT
-from opendal_lab.core.types import Entry
-from opendal_lab.layers.recorder import Call
 from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO
 
 __all__ = [
@@ -26,11 +23,9 @@ __all__ = [
     "CellChange",
     "CellExplanation",
     "CellState",
-    "EntryRow",
     "Matrix",
     "MatrixCell",
     "MatrixRow",
-    "TraceRow",
     "build_matrix",
     "explain_cell",
     "filter_matrix",
@@ -38,10 +33,8 @@ __all__ = [
     "format_seconds",
     "format_size",
     "label_operators",
-    "listing_rows",
     "matrix_changes",
     "search_matrix",
-    "trace_rows",
 ]
 
 CellState = Literal["native", "simulated", "overridden", "unsupported"]
@@ -140,6 +133,14 @@ def format_size(n: int) -> str:
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_seconds(seconds: float) -> str:
+    """``2.1e-06`` → ``"2.1 µs"``: three significant figures at most."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
 
 
 def format_limit(field: str, value: int) -> str:
@@ -350,85 +351,3 @@ def _unsupported_change(cell: MatrixCell, switch: str | None, matrix: Matrix | N
         f"{named} would simulate it ({info.cost}): the switch is off on this stack; "
         f"op.with_simulate(SimulateLayer({switch}=True)) turns it on."
     )
-
-
-# -- trace -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TraceRow:
-    """One recorded call, as drawn: levels outermost first, with their own seconds."""
-
-    index: int
-    operation: str
-    path: str
-    outcome: str
-    duration: float
-    levels: tuple[tuple[str, float], ...]
-    size: int | None
-    error: str | None
-
-
-def trace_rows(calls: Sequence[Call], limit: int | None = None) -> list[TraceRow]:
-    """The last ``limit`` calls (all if ``None``), oldest first, numbered from 1 over all."""
-    start = 0 if limit is None else max(0, len(calls) - limit)
-    return [
-        TraceRow(
-            index + 1,
-            call.operation,
-            call.path,
-            call.outcome,
-            call.duration,
-            call.levels,
-            call.bytes,
-            call.error,
-        )
-        for index, call in enumerate(calls)
-        if index >= start
-    ]
-
-
-def format_seconds(seconds: float) -> str:
-    """``2.1e-06`` → ``"2.1 µs"``: three significant figures at most."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
-
-
-# -- listing ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EntryRow:
-    """One child of a listed directory."""
-
-    path: str
-    name: str
-    is_dir: bool
-    size: int | None
-
-
-def listing_rows(op: Operator, path: str = ROOT, limit: int = 500) -> tuple[list[EntryRow], bool]:
-    """The children of directory ``path`` (dirs first, then files, each sorted by name) and
-    whether more than ``limit`` were left out. A file whose listing carries no size is
-    stat'ed, so sizes show on services that list names only."""
-    rows: list[EntryRow] = []
-    truncated = False
-    for entry in _children(op.list(path), path):
-        if len(rows) == limit:
-            truncated = True
-            break
-        size = entry.metadata.content_length
-        if entry.is_file and size is None:
-            size = op.stat(entry.path).content_length
-        rows.append(EntryRow(entry.path, entry.name, entry.is_dir, None if entry.is_dir else size))
-    rows.sort(key=lambda r: (not r.is_dir, r.name))
-    return rows, truncated
-
-
-def _children(entries: Iterable[Entry], path: str) -> Iterator[Entry]:
-    # A listing yields the directory itself first: it is the node, not one of its children.
-    for entry in entries:
-        if entry.path not in (path, ROOT):
-            yield entry

@@ -1,7 +1,9 @@
-"""Plain-text renderings of the widget rows: the ``text/plain`` fallbacks.
+"""Plain-text renderings of the capability matrix: its ``text/plain`` fallback and exports
+(CSV, Markdown), and the words and symbols of every cell state.
 
 Deterministic by construction (no times, no model ids), so nbval can compare them and a
-terminal or a notebook viewer without JavaScript shows the same content as the widget.
+terminal or a notebook viewer without JavaScript shows the same content as the widget. The
+trace viewer's text is ``waterfall.trace_text``, the browser's ``listing.listing_text``.
 
 Each cell state has a symbol and a word (``STATES``), used by every rendering, live or
 static, so meaning never rests on colour alone: ``✓ native``, ``≈ simulated``,
@@ -14,18 +16,16 @@ import csv
 import io
 from collections.abc import Sequence
 
-from opendal_lab.widgets.tables import EntryRow, Matrix, MatrixCell, TraceRow, format_size
+from opendal_lab.widgets.tables import Matrix, MatrixCell
 
 __all__ = [
     "STATES",
     "cell_label",
     "change_text",
-    "listing_text",
     "matrix_csv",
     "matrix_markdown",
     "matrix_text",
     "state_word",
-    "trace_text",
 ]
 
 # word -> (symbol, what it means), in the legend's order. "removed" is drawn as
@@ -136,27 +136,4 @@ def matrix_markdown(matrix: Matrix, *, labels: bool = False) -> str:
             group = row.group
             out.append(f"| **{group}** |{blank}")
         out.append(f"| `{row.field}` | " + " | ".join(show(c) for c in row.cells) + " |")
-    return "\n".join(out)
-
-
-def trace_text(rows: Sequence[TraceRow]) -> str:
-    if not rows:
-        return "no calls recorded yet"
-    out = []
-    for row in rows:
-        size = f" ({format_size(row.size)})" if row.size is not None else ""
-        levels = " > ".join(name for name, _ in row.levels)
-        out.append(f"#{row.index} {row.operation} {row.path}{size}: {row.outcome} [{levels}]")
-    return "\n".join(out)
-
-
-def listing_text(rows: Sequence[EntryRow], truncated: bool = False, root: str = "/") -> str:
-    out = [root]
-    for row in rows:
-        size = "" if row.size is None else f"  {format_size(row.size)}"
-        out.append(f"  {row.name}{size}")
-    if truncated:
-        out.append("  … more entries not shown")
-    if not rows:
-        out.append("  (empty)")
     return "\n".join(out)

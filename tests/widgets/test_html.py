@@ -1,21 +1,12 @@
-"""The DOM contract of the HTML and the plain-text fallbacks, read back with a parser."""
+"""The capability matrix's DOM contract and plain-text fallbacks, read back with a parser."""
 
 from __future__ import annotations
 
-import pytest
-
 from opendal_lab import GROUPS, Capability, Operator
-from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer
-from opendal_lab.widgets.html import (
-    LEGEND,
-    STYLE,
-    entry_html,
-    listing_html,
-    matrix_html,
-    trace_html,
-)
-from opendal_lab.widgets.tables import EntryRow, build_matrix, filter_matrix, trace_rows
-from opendal_lab.widgets.text import STATES, listing_text, matrix_csv, matrix_text, trace_text
+from opendal_lab.layers import CapabilityOverrideLayer
+from opendal_lab.widgets.html import LEGEND, STYLE, matrix_html
+from opendal_lab.widgets.tables import build_matrix, filter_matrix
+from opendal_lab.widgets.text import STATES, matrix_csv, matrix_text
 from tests.widgets.dom import cell, select
 
 
@@ -123,48 +114,3 @@ def test_matrix_csv_has_words_and_exact_limits(memory: Operator, s3: Operator) -
     assert rows[0] == "capability,group,ro,s3"
     assert "write,write,removed,native" in rows
     assert f"delete_max_size,delete,unsupported,{s3.capability().delete_max_size} native" in rows
-
-
-def test_trace_html_and_text(memory: Operator) -> None:
-    recorder = RecorderLayer()
-    op = memory.layer(recorder)
-    op.write("dir/<a>.txt", b"x")
-    with pytest.raises(FileNotFoundError):
-        op.stat("nope")
-    rows = trace_rows(recorder.calls)
-    html = trace_html(rows)
-    calls = select(html, "tr", "opendal-call")
-    assert [(c.attrs["data-op"], c.attrs["data-path"], c.attrs["data-outcome"]) for c in calls] == [
-        ("write", "dir/<a>.txt", "ok"),
-        ("stat", "nope", "NotFound"),
-    ]
-    assert "<a>.txt" not in html
-    assert "µs" in html or "ms" in html
-    quiet = trace_html(rows, timings=False)
-    assert "µs" not in quiet
-    assert "ms<" not in quiet
-    text = trace_text(rows)
-    assert "#1 write dir/<a>.txt (1 B): ok" in text
-    assert "#2 stat nope: NotFound" in text
-    assert select(trace_html([]), "table", "opendal-trace")
-    assert trace_text([]) == "no calls recorded yet"
-
-
-def test_entries_carry_path_and_relay() -> None:
-    folder = EntryRow('a"b/', 'a"b/', True, None)
-    file = EntryRow("x.csv", "x.csv", False, 2048)
-    html = entry_html(folder, relay="btn")
-    (span,) = select(html, "span", "opendal-dir")
-    assert span.attrs["data-path"] == 'a"b/'
-    assert "opendal-entry" in span.classes
-    assert ".btn" in span.attrs["onclick"]
-    assert 'a"b' not in span.attrs["onclick"]
-    listing = listing_html([folder, file])
-    assert [e.attrs["data-path"] for e in select(listing, "span", "opendal-entry")] == [
-        'a"b/',
-        "x.csv",
-    ]
-    assert "2 KiB" in listing
-    assert listing_text([folder, file]).splitlines() == ["/", '  a"b/', "  x.csv  2 KiB"]
-    assert "(empty)" in listing_html([])
-    assert "(empty)" in listing_text([])

@@ -1,4 +1,4 @@
-"""The pure rows: matrix cells agree with capability_report, filters, limits, listings, traces."""
+"""The pure rows: matrix cells agree with capability_report, filters, limits, explanations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from opendal_lab import GROUPS, Capability, Operator
 from opendal_lab.core.capability import describe
-from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer, SimulateLayer
+from opendal_lab.layers import CapabilityOverrideLayer, SimulateLayer
 from opendal_lab.layers.simulate import SWITCH_INFO
 from opendal_lab.widgets.tables import (
     build_matrix,
@@ -16,8 +16,6 @@ from opendal_lab.widgets.tables import (
     format_seconds,
     format_size,
     label_operators,
-    listing_rows,
-    trace_rows,
 )
 
 
@@ -135,40 +133,6 @@ def test_formats() -> None:
     assert format_seconds(2.1e-6) == "2.1 µs"
     assert format_seconds(0.25) == "250 ms"
     assert format_seconds(3.0) == "3 s"
-
-
-def test_trace_rows_follow_calls(memory: Operator) -> None:
-    recorder = RecorderLayer()
-    op = memory.layer(recorder)
-    op.write("a.txt", b"hey")
-    with pytest.raises(FileNotFoundError):
-        op.read("missing.txt")
-    rows = trace_rows(recorder.calls)
-    assert [(r.index, r.operation, r.path, r.outcome) for r in rows] == [
-        (1, "write", "a.txt", "ok"),
-        (2, "read", "missing.txt", "NotFound"),
-    ]
-    assert rows[0].levels[-1][0] == "memory"
-    assert rows[1].error
-    assert [r.index for r in trace_rows(recorder.calls, limit=1)] == [2]
-
-
-def test_listing_rows(memory: Operator) -> None:
-    memory.write("b.txt", b"12345")
-    memory.write("a/x.txt", b"1")
-    memory.write("z/y.txt", b"1")
-    rows, truncated = listing_rows(memory)
-    assert [(r.path, r.name, r.is_dir, r.size) for r in rows] == [
-        ("a/", "a/", True, None),
-        ("z/", "z/", True, None),
-        ("b.txt", "b.txt", False, 5),
-    ]
-    assert not truncated
-    inner, _ = listing_rows(memory, "a/")
-    assert [r.path for r in inner] == ["a/x.txt"]
-    few, truncated = listing_rows(memory, limit=2)
-    assert len(few) == 2
-    assert truncated
 
 
 # -- explain_cell ----------------------------------------------------------------------

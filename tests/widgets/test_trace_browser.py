@@ -18,8 +18,18 @@ from opendal_lab import Operator
 from opendal_lab.layers import CapabilityOverrideLayer, RecorderLayer
 from opendal_lab.layers.recorder import Call
 from opendal_lab.widgets import Browser, TraceViewer
-from opendal_lab.widgets.listing import PAGING, browser_title, file_kind, list_page
-from opendal_lab.widgets.waterfall import filter_rows, trace_html, trace_rows
+from opendal_lab.widgets.listing import (
+    PAGING,
+    EntryRow,
+    ListingPage,
+    browser_title,
+    entry_html,
+    file_kind,
+    list_page,
+    listing_html,
+    listing_text,
+)
+from opendal_lab.widgets.waterfall import filter_rows, trace_html, trace_rows, trace_text
 from tests.widgets.dom import select
 
 
@@ -469,3 +479,53 @@ def test_browser_of_a_subdirectory(tree: Operator) -> None:
     assert b.root == "data/"
     assert [r.path for r in b.page(b.root).rows][:1] == ["data/deep/"]
     assert b.expand("data/deep/")[0].path == "data/deep/notes.md"
+
+
+def test_trace_rows_and_fallbacks_mark_each_call_and_escape(memory: Operator) -> None:
+    recorder = RecorderLayer()
+    op = memory.layer(recorder)
+    op.write("dir/<a>.txt", b"x")
+    with pytest.raises(FileNotFoundError):
+        op.stat("nope")
+    rows = trace_rows(recorder.calls)
+    assert [(r.index, r.operation, r.path, r.outcome) for r in rows] == [
+        (1, "write", "dir/<a>.txt", "ok"),
+        (2, "stat", "nope", "NotFound"),
+    ]
+    assert rows[0].error is None
+    assert rows[1].error
+    assert [r.index for r in trace_rows(recorder.calls, limit=1)] == [2]  # numbered over all
+    html = trace_html(rows)
+    assert [
+        (c.attrs["data-op"], c.attrs["data-path"], c.attrs["data-outcome"])
+        for c in select(html, "tr", "opendal-call")
+    ] == [("write", "dir/<a>.txt", "ok"), ("stat", "nope", "NotFound")]
+    assert "<a>.txt" not in html  # escaped; the parser gives it back intact
+    text = trace_text(rows)
+    assert "#1 write dir/<a>.txt (1 B): ✓ ok [" in text
+    assert "#2 stat nope: ✗ NotFound [" in text
+    assert select(trace_html([]), "table", "opendal-trace")
+    assert trace_text([]) == "no calls recorded yet"
+
+
+def test_listing_fallbacks_carry_paths_sizes_and_say_empty() -> None:
+    folder = EntryRow('a"b/', 'a"b/', True, None)
+    file = EntryRow("x.csv", "x.csv", False, 2048)
+    (span,) = select(entry_html(folder), "span", "opendal-dir")
+    assert span.attrs["data-path"] == 'a"b/'  # quoted in the attribute, intact when parsed
+    assert "opendal-entry" in span.classes
+    page = ListingPage("/", (folder, file), 0, None, "service")
+    html = listing_html("memory · /", page)
+    assert [e.attrs["data-path"] for e in select(html, "span", "opendal-entry")] == [
+        'a"b/',
+        "x.csv",
+    ]
+    assert "2 KiB" in html
+    assert listing_text("memory · /", page).splitlines() == [
+        "memory · /",
+        '  a"b/',
+        "  x.csv  2 KiB",
+    ]
+    empty = ListingPage("/", (), 0, None, "service")
+    assert "(empty)" in listing_html("memory · /", empty)
+    assert "(empty)" in listing_text("memory · /", empty)
