@@ -80,6 +80,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_layers.py
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_sql.py
+	$(BIN)/python bench/bench_widget_matrix.py
+	$(BIN)/python bench/bench_widget_browser.py
 
 clean:
 	rm -rf $(VENV) .venv-spark
