@@ -1,7 +1,8 @@
 """How fast the TraceViewer and the Browser first draw, in a real page (reported, not a test).
 
 Starts Voila on a free loopback port over three small notebooks written to a temporary
-folder, opens each in headless Chromium (the machine's; ``playwright install`` is never used)
+folder, opens each in headless Chromium (the machine's; ``playwright install`` is never used;
+both through ``bench/voila_session.py``)
 and reads the times the widgets' own modules measure with ``performance.measure``, from the
 start of ``render()``:
 
@@ -24,36 +25,17 @@ and ``artifacts/widget_bench_browser.txt``.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import Page, sync_playwright
+from voila_session import REPO, VIEWPORT, app_url, launch_chromium, voila
 
-REPO = Path(__file__).resolve().parents[1]
 REPORT = REPO / "artifacts" / "widget_bench_browser.txt"
-TOKEN = "opendal-lab-bench"
 TARGET_MS = 300.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 NOTEBOOKS = {
     "trace": (
@@ -107,74 +89,9 @@ _TIME_CLICK = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        sys.exit("no chromium here: `make chromium` installs it")
-    return found
-
-
-@contextlib.contextmanager
-def voila(folder: Path) -> Iterator[str]:
-    """Voila over ``folder`` on loopback, with Jupyter's user folders in ``folder`` too."""
-    port = free_port()
-    home = folder / ".jupyter"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--Voila.port={port}",
-        f"--Voila.token={TOKEN}",
-        str(folder),
-    ]
-    log = (folder / "voila.log").open("wb")
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"voila did not start: see {folder / 'voila.log'}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
 def first_render(page: Page, url: str, name: str) -> tuple[float, float]:
     """Load the app; the widget's measured (render, paint) milliseconds."""
-    page.goto(f"{url}/voila/render/{name}.ipynb?token={TOKEN}")
+    page.goto(app_url(url, f"{name}.ipynb"))
     prefix = MEASURE[name]
     page.wait_for_function(
         f"performance.getEntriesByName('{prefix}-paint').length > 0", timeout=120_000
@@ -187,7 +104,7 @@ def first_render(page: Page, url: str, name: str) -> tuple[float, float]:
 
 
 def click_to_first_page(page: Page, url: str, clicks: int) -> list[float]:
-    page.goto(f"{url}/voila/render/browser.ipynb?token={TOKEN}")
+    page.goto(app_url(url, "browser.ipynb"))
     node = page.locator(".odl-browser .opendal-entry[data-path='many/']")
     node.wait_for(timeout=120_000)
     times = []
@@ -222,19 +139,17 @@ def main() -> None:
             }
             nbformat.write(nb, folder / f"{name}.ipynb")
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in NOTEBOOKS}
-        with voila(folder) as url, sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=chromium(), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                first_render(page, url, "trace")  # warm-up: caches of Voila and Chromium
-                for _ in range(args.loads):
-                    for name in NOTEBOOKS:  # interleaved, so a slow spell hits each alike
-                        results[name].append(first_render(page, url, name))
-                clicks = click_to_first_page(page, url, args.clicks)
-            finally:
-                browser.close()
+        with (
+            voila(folder, "voila-bench-browser.log") as url,
+            sync_playwright() as pw,
+            launch_chromium(pw) as browser,
+        ):
+            page = browser.new_page(viewport=VIEWPORT)
+            first_render(page, url, "trace")  # warm-up: caches of Voila and Chromium
+            for _ in range(args.loads):
+                for name in NOTEBOOKS:  # interleaved, so a slow spell hits each alike
+                    results[name].append(first_render(page, url, name))
+            clicks = click_to_first_page(page, url, args.clicks)
     lines = [
         "widget first render in Voila + headless Chromium, from the widget's render() to its "
         "content in the DOM (and to the next frame); kernel start not counted",

@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_widget_matrix.py [--toggles 20] [--loads 3]
 
 Starts Voila on a free loopback port over a copy of ``widgets/`` and drives the machine's
-chromium through Playwright (the browser tests' helpers). It measures:
+chromium through Playwright (``bench/voila_session.py``, on the browser tests' helpers). It
+measures:
 
 * **redraw** of ``widgets/matrix_10.ipynb`` (SimulationLab over ten operators by every
   capability field) after a toggle of ``read_with_suffix``: the matrix front end's own time
@@ -22,7 +23,6 @@ noise next to the targets; the medians over several runs are the figure.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -30,13 +30,12 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the browser tests' helpers live in tests/browser
+sys.path.insert(0, str(REPO))  # tests.browser.apps (and voila_session's tests.* imports)
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from voila_session import VIEWPORT, app_url, launch_chromium, voila  # noqa: E402
 
-from tests.browser.apps import APP_TIMEOUT_MS, ARTIFACTS, TOKEN, UPDATE_TIMEOUT_MS  # noqa: E402
-from tests.browser.conftest import CHROMIUM_ARGS, LOGS, _serve, chromium_path  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from tests.browser.apps import APP_TIMEOUT_MS, ARTIFACTS, UPDATE_TIMEOUT_MS  # noqa: E402
 
 REPORT = ARTIFACTS / "widget_bench.txt"
 SWITCH = "read_with_suffix"
@@ -102,49 +101,22 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="page loads for first render")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="opendal-lab-bench-widgets-"))
-    apps = work / "widgets"
-    shutil.copytree(REPO / "widgets", apps, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
-        "JUPYTER_DATA_DIR": str(work / "data"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-        "IPYTHONDIR": str(work / "ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--Voila.port={port}",
-        f"--Voila.token={TOKEN}",
-        str(apps),
-    ]
-
-    def app(notebook: str) -> str:
-        return f"{url}/voila/render/{notebook}?token={TOKEN}"
-
-    with (
-        _serve(cmd, env, f"{url}/?token={TOKEN}", LOGS / "voila-bench.log"),
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with tempfile.TemporaryDirectory(prefix="opendal-lab-bench-widgets-") as work:
+        apps = Path(work) / "widgets"
+        shutil.copytree(REPO / "widgets", apps, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        with (
+            voila(apps, "voila-bench-matrix.log") as url,
+            sync_playwright() as pw,
+            launch_chromium(pw) as browser,
+        ):
+            page = browser.new_page(viewport=VIEWPORT)
             matrix_first: list[float] = []
             lab_matrix_first: list[float] = []
             lab_panel_first: list[float] = []
             for _ in range(args.loads):
-                _open(page, app("capability_matrix.ipynb"), "opendal-capability-matrix")
+                _open(page, app_url(url, "capability_matrix.ipynb"), "opendal-capability-matrix")
                 matrix_first.append(_render_ms(page, ".opendal-capability-matrix"))
-                _open(page, app("matrix_10.ipynb"), "opendal-simulation-lab")
+                _open(page, app_url(url, "matrix_10.ipynb"), "opendal-simulation-lab")
                 lab_matrix_first.append(
                     _render_ms(page, ".opendal-simulation-lab .opendal-capability-matrix")
                 )
@@ -159,8 +131,6 @@ def main() -> None:
                 page.evaluate(_TOGGLE, [states[i % 2], UPDATE_TIMEOUT_MS])
                 for i in range(args.toggles)
             ]
-        finally:
-            browser.close()
 
     update = [t["update"] for t in timings]
     redraw = [t["redraw"] for t in timings]
