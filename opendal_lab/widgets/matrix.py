@@ -203,7 +203,10 @@ class CapabilityMatrix(FallbackRepr, anywidget.AnyWidget):
         return matrix_text(self.visible)
 
     def _fallback_html(self) -> str:
-        return f'<div class="opendal-capability-matrix">{matrix_html(self.visible)}</div>'
+        # No stylesheet: symbols and words carry the states, and stored outputs stay the same
+        # when the CSS changes (the saved widget state draws the styled widget).
+        body = matrix_html(self.visible, style=False)
+        return f'<div class="opendal-static opendal-capability-matrix">{body}</div>'
 
     def __repr__(self) -> str:
         m = self._matrix

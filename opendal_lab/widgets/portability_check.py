@@ -138,7 +138,9 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
         return portability_text(self.table)
 
     def _fallback_html(self) -> str:
-        return portability_html(self.table)
+        # No stylesheet, as CapabilityMatrix: the stored output stays put when the CSS changes.
+        body = portability_html(self.table, style=False)
+        return f'<div class="opendal-static opendal-portability-check">{body}</div>'
 
     def __repr__(self) -> str:
         calls = sum(row.count for row in self.table.rows)
