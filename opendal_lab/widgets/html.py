@@ -22,6 +22,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from opendal_lab.core.capability import describe
 from opendal_lab.widgets.tables import Matrix, MatrixCell
 from opendal_lab.widgets.text import STATES, state_word
 
@@ -118,7 +119,7 @@ def matrix_html(matrix: Matrix, *, legend: bool = True, style: bool = True) -> s
         cells = "".join(_cell_html(cell) for cell in row.cells)
         parts.append(
             f'<tr data-cap="{_attr(row.field)}" data-group="{_attr(row.group)}">'
-            f"<th>{escape(row.field)}</th>{cells}</tr>"
+            f'<th title="{_attr(describe(row.field))}">{escape(row.field)}</th>{cells}</tr>'
         )
     if not matrix.rows:
         parts.append(f'<tr><td colspan="{width}">no field matches the filters</td></tr>')

@@ -16,6 +16,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from opendal_lab.core.capability import describe
 from opendal_lab.widgets.tables import Matrix, MatrixCell
 
 __all__ = [
@@ -96,6 +97,9 @@ def matrix_text(matrix: Matrix) -> str:
             out.append(f"[{group}]")
         out.append(line(row.field, cells))
     out.append("legend: " + " · ".join(f"{sym} {word}" for word, (sym, _) in STATES.items()))
+    if matrix.rows:  # what each field shown means: the live widget's hover text
+        out.append("fields:")
+        out.extend(f"  {row.field.ljust(name_width)}  {describe(row.field)}" for row in matrix.rows)
     return "\n".join(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from opendal_lab import GROUPS, Capability, Operator
+from opendal_lab.core.capability import describe
 from opendal_lab.layers import CapabilityOverrideLayer
 from opendal_lab.widgets.html import LEGEND, STYLE, matrix_html
 from opendal_lab.widgets.tables import build_matrix, filter_matrix
@@ -104,7 +105,15 @@ def test_matrix_text_lists_every_visible_field(memory: Operator, fs: Operator) -
     assert lines[1] == "[list]"
     row = next(line for line in lines if line.startswith("list_with_recursive "))
     assert row.split()[1:] == ["✓", "native", "≈", "simulated"]
-    assert lines[-1] == "legend: ✓ native · ≈ simulated · ◆ overridden · ✗ removed · — unsupported"
+    legend = lines.index(
+        "legend: ✓ native · ≈ simulated · ◆ overridden · ✗ removed · — unsupported"
+    )
+    # Then what each field shown means, from the one table of descriptions.
+    assert lines[legend + 1] == "fields:"
+    explained = [line.split(maxsplit=1) for line in lines[legend + 2 :]]
+    assert [(f, d.strip()) for f, d in explained] == [
+        (r.field, describe(r.field)) for r in matrix.rows
+    ]
     assert text == matrix_text(matrix)  # deterministic
 
 
