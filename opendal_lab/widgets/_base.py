@@ -1,6 +1,6 @@
 """What every widget shares: ipywidgets and anywidget loaded on first use, the static
-fallbacks, and the front-end files (an ESM module and a CSS file per widget, beside the
-shared colour vocabulary in ``static/theme.css``).
+fallbacks, and the front-end files (``assets.py``: an ESM module and a CSS file per widget,
+each preceded by what they share).
 
 ipywidgets and anywidget are imported here, and only the widget modules import this one, so
 ``import opendal_lab`` (and ``import opendal_lab.widgets``) never pays for them; a missing one
@@ -9,11 +9,11 @@ names the extra that installs it.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-__all__ = ["STATIC", "FallbackRepr", "anywidget", "ipywidgets", "static_css", "theme_css"]
+from opendal_lab.widgets.assets import static_css, static_esm
+
+__all__ = ["FallbackRepr", "anywidget", "ipywidgets", "static_css", "static_esm"]
 
 try:
     import anywidget
@@ -22,20 +22,6 @@ except ImportError:  # pragma: no cover - exercised by the import-hint test in a
     raise ImportError(
         "opendal_lab.widgets needs ipywidgets and anywidget: pip install 'opendal-lab[widgets]'"
     ) from None
-
-# The widgets' ESM modules and CSS files, shipped in the package: no npm build step.
-STATIC = Path(__file__).with_name("static")
-
-
-@cache
-def theme_css() -> str:
-    """The colour vocabulary (``--odl-*`` over JupyterLab's ``--jp-*`` variables)."""
-    return (STATIC / "theme.css").read_text(encoding="utf-8")
-
-
-def static_css(name: str) -> str:
-    """A widget's stylesheet preceded by the shared vocabulary: anywidget's ``_css``."""
-    return theme_css() + "\n" + (STATIC / name).read_text(encoding="utf-8")
 
 
 class FallbackRepr:

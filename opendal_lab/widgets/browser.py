@@ -31,7 +31,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.path import ROOT
-from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
+from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
 from opendal_lab.widgets.listing import (
     PAGING,
     EntryRow,
@@ -58,7 +58,7 @@ class Browser(FallbackRepr, anywidget.AnyWidget):
     page* control.
     """
 
-    _esm = STATIC / "browser.js"
+    _esm = static_esm("browser.js")
     _css = static_css("browser.css")
 
     title = traitlets.Unicode().tag(sync=True)

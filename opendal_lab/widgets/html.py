@@ -20,9 +20,9 @@ The other widgets draw their own fallbacks: the trace viewer's in ``waterfall.py
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 
 from opendal_lab.core.capability import describe
+from opendal_lab.widgets.assets import theme_css
 from opendal_lab.widgets.tables import Matrix, MatrixCell
 from opendal_lab.widgets.text import STATES, state_word
 
@@ -38,14 +38,13 @@ def _attr(value: object) -> str:
 # JupyterLab's --jp-* variables, light fallbacks elsewhere), so the fallback follows the dark
 # theme too. Where styles are stripped (GitHub, an untrusted notebook), every cell still
 # says its state with a symbol and a word.
-_THEME = (Path(__file__).with_name("static") / "theme.css").read_text(encoding="utf-8")
 STYLE = (
     "<style>\n"
-    + _THEME
+    + theme_css()
     + """
 .opendal-static {background: var(--odl-bg);}
 .opendal-static .odl-scroll {overflow-x: auto; max-width: 100%;}
-.opendal-static .opendal-matrix, .opendal-static .opendal-trace
+.opendal-static .opendal-matrix
   {border-collapse: collapse; font: 12px/1.4 var(--odl-mono); color: var(--odl-fg);}
 .opendal-static th, .opendal-static td
   {border: 1px solid var(--odl-border); padding: 1px 6px; text-align: left;}
@@ -59,9 +58,6 @@ STYLE = (
 .opendal-static .opendal-legend {margin: 0 0 4px;}
 .opendal-static .opendal-legend span {display: inline-block; padding: 0 6px; margin: 0 4px 2px 0;
   font: 12px var(--odl-mono); border: 1px solid var(--odl-border); color: var(--odl-fg);}
-.opendal-static .opendal-trace tr[data-outcome]:not([data-outcome="ok"]) td.opendal-outcome
-  {font-weight: bold;}
-.opendal-static .opendal-preview pre {max-height: 20em; overflow: auto;}
 </style>"""
 )
 

@@ -31,7 +31,7 @@ from typing import Any
 import traitlets
 
 from opendal_lab.core.capability import describe
-from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
+from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
 from opendal_lab.widgets.html import matrix_html
 from opendal_lab.widgets.tables import (
     ALL_GROUPS,
@@ -95,7 +95,7 @@ def matrix_data(matrix: Matrix, changed: list[CellChange] | tuple[()] = ()) -> d
 class CapabilityMatrix(FallbackRepr, anywidget.AnyWidget):
     """The capability matrix of one operator or several (a mapping gives the column labels)."""
 
-    _esm = STATIC / "matrix.js"
+    _esm = static_esm("matrix.js")
     _css = static_css("matrix.css")
 
     data = traitlets.Dict().tag(sync=True)

@@ -37,7 +37,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from pathlib import Path
 from typing import Any, Literal
 
 from opendal_lab.core.capability import Capability
@@ -45,6 +44,7 @@ from opendal_lab.core.operator import CapabilityReport, Operator
 from opendal_lab.core.path import ROOT
 from opendal_lab.layers.recorder import Call
 from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer, needed_switches
+from opendal_lab.widgets.assets import static_css
 from opendal_lab.widgets.tables import Operators, label_operators
 
 __all__ = [
@@ -517,14 +517,6 @@ def _attr(value: object) -> str:
 
 
 @cache
-def _portability_css() -> str:
-    """The colour vocabulary and the table's stylesheet, for the static fallback."""
-    static = Path(__file__).with_name("static")
-    return "\n".join(
-        (static / name).read_text(encoding="utf-8") for name in ("theme.css", "portability.css")
-    )
-
-
 def _legend_html() -> str:
     items = "".join(
         f'<span data-state="{word}" title="{_attr(meaning)}">'
@@ -578,5 +570,5 @@ def portability_html(table: PortabilityTable, *, style: bool = True) -> str:
         return body
     return (
         f'<div class="opendal-static opendal-portability-check">'
-        f"<style>{_portability_css()}</style>{body}</div>"
+        f"<style>{static_css('portability.css')}</style>{body}</div>"
     )

@@ -25,7 +25,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.recorder import Call, RecorderLayer
-from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
+from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
 from opendal_lab.widgets.portability import (
     STATES,
     PortabilityTable,
@@ -35,25 +35,17 @@ from opendal_lab.widgets.portability import (
     portability_text,
 )
 from opendal_lab.widgets.tables import Operators, label_operators
+from opendal_lab.widgets.trace import find_recorder
 
 __all__ = ["PortabilityCheck"]
 
 THROTTLE_SECONDS = 0.1
 
 
-def _recorder_of(op: Operator) -> RecorderLayer:
-    for level in reversed(op.stack):
-        if isinstance(level.layer, RecorderLayer):
-            return level.layer
-    raise ValueError(
-        f"{op!r} has no RecorderLayer: build it with op.layer(RecorderLayer()) and pass that"
-    )
-
-
 class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
     """Recorded calls (rows) against target operators (columns): native, simulated or not."""
 
-    _esm = STATIC / "portability.js"
+    _esm = static_esm("portability.js")
     _css = static_css("portability.css")
 
     targets = traitlets.List(traitlets.Unicode()).tag(sync=True)  # column labels
@@ -70,7 +62,7 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
         throttle: float = THROTTLE_SECONDS,
     ) -> None:
         if isinstance(source, Operator):
-            source = _recorder_of(source)
+            source = find_recorder(source)
         self.recorder: RecorderLayer | None = None
         self._calls: list[Call | Request] = []
         given: object = source  # notebooks pass anything: check what the hint promises

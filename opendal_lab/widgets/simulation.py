@@ -35,7 +35,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.simulate import SWITCH_INFO, SWITCHES, SimulateLayer
-from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, ipywidgets, static_css
+from opendal_lab.widgets._base import FallbackRepr, anywidget, ipywidgets, static_css, static_esm
 from opendal_lab.widgets.demos import DEMO_ROOT, DemoRun, record_demo
 from opendal_lab.widgets.matrix import CapabilityMatrix
 from opendal_lab.widgets.tables import Operators, label_operators
@@ -49,7 +49,7 @@ class SimulationPanel(anywidget.AnyWidget):
     """The lab's switches, change summary, demonstration and counters (drawn by
     ``simulation.js``; SimulationLab holds the state)."""
 
-    _esm = STATIC / "simulation.js"
+    _esm = static_esm("simulation.js")
     _css = static_css("simulation.css")
 
     switches = traitlets.List(traitlets.Dict()).tag(sync=True)  # name, label, description, cost

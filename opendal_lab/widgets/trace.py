@@ -32,7 +32,7 @@ import traitlets
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.recorder import Call, RecorderLayer
-from opendal_lab.widgets._base import STATIC, FallbackRepr, anywidget, static_css
+from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
 from opendal_lab.widgets.waterfall import (
     OUTCOMES,
     TraceRow,
@@ -60,7 +60,7 @@ def find_recorder(op: Operator) -> RecorderLayer:
 class TraceViewer(FallbackRepr, anywidget.AnyWidget):
     """Live list of a RecorderLayer's calls (the newest ``max_rows``, newest last)."""
 
-    _esm = STATIC / "trace.js"
+    _esm = static_esm("trace.js")
     _css = static_css("trace.css")
 
     # The rows as JSON (waterfall.TraceRow.to_json), oldest first.

@@ -13,12 +13,18 @@ from opendal_lab.core.capability import describe
 from opendal_lab.layers import SWITCHES, CapabilityOverrideLayer
 from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, needed_switches
 from opendal_lab.widgets import CapabilityMatrix, SimulationLab
-from opendal_lab.widgets._base import STATIC
+from opendal_lab.widgets.assets import STATIC
 from opendal_lab.widgets.matrix import matrix_data
 from opendal_lab.widgets.tables import build_matrix
 from tests.widgets.dom import cell, select
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _module(name: str) -> str:
+    """What the page loads for ``name``: the shared DOM helper, then the widget's module."""
+    dom = (STATIC / "dom.js").read_text(encoding="utf-8")
+    return dom + "\n" + (STATIC / name).read_text(encoding="utf-8")
 
 
 def bundle(widget: Any) -> dict[str, Any]:
@@ -37,7 +43,7 @@ def sent(matrix: CapabilityMatrix, service: str, field: str) -> dict[str, Any]:
 def test_matrix_is_an_anywidget_with_its_files(memory: Operator, fs: Operator) -> None:
     m = CapabilityMatrix({"memory": memory, "fs": fs})
     assert {"opendal-widget", "opendal-capability-matrix"} <= set(m._dom_classes)
-    assert m._esm == (STATIC / "matrix.js").read_text(encoding="utf-8")
+    assert m._esm == _module("matrix.js")
     assert "--odl-native-bg" in m._css  # the shared vocabulary comes first
     assert ".odl-scroll" in m._css
     shown = bundle(m)
@@ -164,7 +170,7 @@ def test_lab_has_a_switch_each_starting_off(memory: Operator) -> None:
     assert sent(lab.matrix, "memory", "read_with_suffix")["state"] == "unsupported"
     assert lab.operator.simulate is not None
     assert not any(lab.operator.simulate.switches.values())  # type: ignore[attr-defined]
-    assert lab.panel._esm == (STATIC / "simulation.js").read_text(encoding="utf-8")
+    assert lab.panel._esm == _module("simulation.js")
 
 
 @pytest.mark.parametrize("name", ["memory", "fs"])

@@ -18,7 +18,7 @@ from opendal_lab.core.options import ListOptions
 from opendal_lab.layers import CapabilityCheckLayer, CapabilityOverrideLayer, RecorderLayer
 from opendal_lab.layers.recorder import Call
 from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer
-from opendal_lab.widgets._base import STATIC
+from opendal_lab.widgets.assets import STATIC
 from opendal_lab.widgets.portability import (
     STATES,
     PortabilityTable,

@@ -13,20 +13,6 @@
 
 const CHANGED_MARK = "Δ";
 
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
 const cellKey = (service, field) => `${service}\u0000${field}`;
 
 // The content of one cell: symbol, value (limits only), word; all three are text.

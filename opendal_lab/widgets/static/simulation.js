@@ -6,20 +6,6 @@
 // reset button. A tick sets the `values` traitlet; the kernel rebuilds the operators and
 // the matrix beside this panel marks the cells that changed.
 
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
 function inViewport(node) {
   const r = node.getBoundingClientRect();
   return r.top >= 0 && r.bottom <= (window.innerHeight || document.documentElement.clientHeight);

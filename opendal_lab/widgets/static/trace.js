@@ -16,22 +16,6 @@ const SCALES = [
 ];
 const BAR_HEIGHT = 4; // px per level in the compact waterfall, plus a 1 px gap
 
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "style") Object.assign(node.style, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
 function field(name, cls, onChange) {
   const select = h("select", { class: cls, "aria-label": name });
   select.addEventListener("change", () => onChange(select.value));
