@@ -143,7 +143,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
     success) and the size (LoggingLayer, MetricsLayer, TracingLayer, RecorderLayer)::
 
         class _TimingAccess(OperationObserver[tuple[str, float]]):
-            def _start(self, operation, path, target):
+            def _start(self, operation, path, target, opts):
                 return operation, time.perf_counter()
 
             def _finish(self, token, error, size):
@@ -155,9 +155,11 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
     ==================================== ===================================================
     hook                                 called
     ==================================== ===================================================
-    ``_start(operation, path, target)``  before the operation goes below; returns a token,
-                                         or None to let it through unobserved. ``target``
-                                         is the target of ``copy``/``rename``, else None.
+    ``_start(operation, path, target,    before the operation goes below; returns a token,
+    opts)``                              or None to let it through unobserved. ``target``
+                                         is the target of ``copy``/``rename``, else None;
+                                         ``opts`` the call's options object, or None
+                                         (``create_dir``, ``delete_many``).
     ``_finish(token, error, size)``      once, when it ends: the call returned or raised,
                                          a listing ran out or failed, a writer closed.
                                          ``error`` is what was raised (None: success).
@@ -182,7 +184,9 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
     """
 
     # -- hooks -------------------------------------------------------------------------
-    def _start(self, operation: str, path: str | None, target: str | None) -> TokenT | None:
+    def _start(
+        self, operation: str, path: str | None, target: str | None, opts: object
+    ) -> TokenT | None:
         return None
 
     def _finish(self, token: TokenT, error: BaseException | None, size: int | None) -> None:
@@ -205,7 +209,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
 
     # -- operations: stat, read and write are written out, they are the hot path -------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
-        token = self._start("stat", path, None)
+        token = self._start("stat", path, None, opts)
         if token is None:
             return self.inner.stat(path, opts)
         try:
@@ -217,7 +221,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
         return meta
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
-        token = self._start("read", path, None)
+        token = self._start("read", path, None, opts)
         if token is None:
             return self.inner.read(path, opts)
         try:
@@ -229,7 +233,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
         return data
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        token = self._start("write", path, None)
+        token = self._start("write", path, None, opts)
         if token is None:
             return self.inner.write(path, data, opts)
         try:
@@ -246,10 +250,11 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
         path: str | None,
         target: str | None,
         size: int | None,
+        opts: object,
         call: Callable[..., T],
         *args: Any,
     ) -> T:
-        token = self._start(operation, path, target)
+        token = self._start(operation, path, target, opts)
         if token is None:
             return call(*args)
         try:
@@ -269,7 +274,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
             raise
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:
-        token = self._start("writer", path, None)
+        token = self._start("writer", path, None, opts)
         if token is None:
             return self.inner.writer(path, opts)
         inner = self._first(token, None, self.inner.writer, path, opts)
@@ -277,7 +282,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
         return _ObservedWriter(self, token, inner)
 
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        return self._listing(self._start("list", path, None), path, opts)
+        return self._listing(self._start("list", path, None, opts), path, opts)
 
     def _listing(self, token: TokenT | None, path: str, opts: ListOptions) -> Iterator[Entry]:
         """The listing of an observation ``_start`` began (a layer's ``list`` may add to it)."""
@@ -343,10 +348,10 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
             self._abort(token, None, count)
 
     def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._observe("delete", path, None, None, self.inner.delete, path, opts)
+        self._observe("delete", path, None, None, opts, self.inner.delete, path, opts)
 
     def delete_many(self, items: Sequence[tuple[str, DeleteOptions]]) -> Failures:
-        token = self._start("delete_many", None, None)
+        token = self._start("delete_many", None, None, None)
         if token is None:
             return self.inner.delete_many(items)
         failures = self._first(token, len(items), self.inner.delete_many, items)
@@ -355,13 +360,13 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
         return failures
 
     def create_dir(self, path: str) -> None:
-        self._observe("create_dir", path, None, None, self.inner.create_dir, path)
+        self._observe("create_dir", path, None, None, None, self.inner.create_dir, path)
 
     def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._observe("copy", source, target, None, self.inner.copy, source, target, opts)
+        self._observe("copy", source, target, None, opts, self.inner.copy, source, target, opts)
 
     def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._observe("rename", source, target, None, self.inner.rename, source, target, opts)
+        self._observe("rename", source, target, None, opts, self.inner.rename, source, target, opts)
 
     def presign(
         self, operation: PresignOperation, path: str, expire: float, opts: Any
@@ -371,6 +376,7 @@ class OperationObserver(LayeredAccess, Generic[TokenT]):
             path,
             None,
             None,
+            opts,
             self.inner.presign,
             operation,
             path,

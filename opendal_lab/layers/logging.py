@@ -51,7 +51,9 @@ class _LoggingAccess(OperationObserver[_Token]):
         self._scheme = self._access_info.scheme
         self._log = layer.logger
 
-    def _start(self, operation: str, path: str | None, target: str | None) -> _Token | None:
+    def _start(
+        self, operation: str, path: str | None, target: str | None, opts: object
+    ) -> _Token | None:
         layer = self.layer
         if not self._log.isEnabledFor(min(layer.level, layer.error_level)):
             return None  # disabled for both levels: only forward

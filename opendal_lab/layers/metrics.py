@@ -219,7 +219,7 @@ class _MetricsAccess(OperationObserver[_Token]):
         kind = err.kind.value if isinstance(err, Error) else type(err).__name__
         self._child(self._errors, self._errored, op, path, kind).inc()
 
-    def _start(self, operation: str, path: str | None, target: str | None) -> _Token:
+    def _start(self, operation: str, path: str | None, target: str | None, opts: object) -> _Token:
         return operation, path, time.perf_counter()  # copy and rename count by their source
 
     def _finish(self, token: _Token, error: BaseException | None, size: int | None) -> None:

@@ -32,23 +32,13 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from opendal_lab.core.access import Access, BaseLayer, Writer
+from opendal_lab.core.access import Access, BaseLayer
 from opendal_lab.core.errors import ConfigInvalid, Error
-from opendal_lab.core.options import (
-    CopyOptions,
-    DeleteOptions,
-    ListOptions,
-    ReadOptions,
-    RenameOptions,
-    StatOptions,
-    WriteOptions,
-)
 from opendal_lab.core.secrets import redact
-from opendal_lab.core.types import Entry, Metadata
 from opendal_lab.core.wrapping import CallWrapper, OperationObserver
 
 __all__ = ["Call", "RecorderLayer"]
@@ -257,43 +247,8 @@ class _RecorderAccess(OperationObserver[_Active]):
         self._trace = trace
         self._local = layer._local
 
-    # The observer's hooks see no options: each operation that takes some leaves them here
-    # for _start, on the same thread, just before the observer calls it.
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        self._local.opts = opts
-        return super().stat(path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        self._local.opts = opts
-        return super().read(path, opts)
-
-    def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        self._local.opts = opts
-        return super().write(path, data, opts)
-
-    def writer(self, path: str, opts: WriteOptions) -> Writer:
-        self._local.opts = opts
-        return super().writer(path, opts)
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        self._local.opts = opts
-        return super().list(path, opts)
-
-    def delete(self, path: str, opts: DeleteOptions) -> None:
-        self._local.opts = opts
-        super().delete(path, opts)
-
-    def copy(self, source: str, target: str, opts: CopyOptions) -> None:
-        self._local.opts = opts
-        super().copy(source, target, opts)
-
-    def rename(self, source: str, target: str, opts: RenameOptions) -> None:
-        self._local.opts = opts
-        super().rename(source, target, opts)
-
-    def _start(self, operation: str, path: str | None, target: str | None) -> _Active:
-        options = self._local.__dict__.pop("opts", None)
-        active = _Active(operation, path, target, options)
+    def _start(self, operation: str, path: str | None, target: str | None, opts: object) -> _Active:
+        active = _Active(operation, path, target, opts)
         self._enter(active)
         return active
 

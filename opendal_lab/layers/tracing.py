@@ -39,14 +39,12 @@ Needs ``pip install 'opendal-lab[tracing]'`` (opentelemetry-api only; the SDK is
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
 from typing import Any, get_args
 
 from opendal_lab.core.access import OPERATIONS, Access, BaseLayer, Failures, PresignOperation
 from opendal_lab.core.errors import Error
 from opendal_lab.core.options import ListOptions
 from opendal_lab.core.secrets import redact
-from opendal_lab.core.types import Entry
 from opendal_lab.core.wrapping import OperationObserver
 
 try:
@@ -125,7 +123,9 @@ class _TracingAccess(OperationObserver[_Live]):
             self._names[op] = "opendal.presign"
             self._statics[op] = {**self._statics["presign"], "opendal.presign.operation": presign}
 
-    def _start(self, operation: str, path: str | None, target: str | None) -> _Live | None:
+    def _start(
+        self, operation: str, path: str | None, target: str | None, opts: object
+    ) -> _Live | None:
         span = self._tracer.start_span(self._names[operation], attributes=self._statics[operation])
         if not span.is_recording():
             return None
@@ -134,6 +134,8 @@ class _TracingAccess(OperationObserver[_Live]):
             span.set_attribute("opendal.to", redact(target))
         elif path is not None:
             span.set_attribute("opendal.path", redact(path))
+        if isinstance(opts, ListOptions) and opts.recursive:
+            span.set_attribute("opendal.list.recursive", True)
         return _Live(span, operation)  # current while the operation runs below
 
     def _enter(self, token: _Live) -> None:
@@ -181,12 +183,6 @@ class _TracingAccess(OperationObserver[_Live]):
         if failures:
             message = f"{len(failures)} of {size} deletes failed"
             span.set_status(Status(StatusCode.ERROR, message))
-
-    def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        token = self._start("list", path, None)
-        if token is not None and opts.recursive:
-            token.span.set_attribute("opendal.list.recursive", True)
-        return self._listing(token, path, opts)
 
 
 class TracingLayer(BaseLayer):
