@@ -67,6 +67,17 @@ class _Options:
         opts.validate()
         return opts
 
+    def given(self) -> tuple[tuple[str, Any], ...]:
+        """The options set (fields that differ from their defaults), as sorted pairs."""
+        defaults = type(self)()
+        return tuple(
+            sorted(
+                (f.name, getattr(self, f.name))
+                for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                if getattr(self, f.name) != getattr(defaults, f.name)
+            )
+        )
+
     def validate(self) -> None:
         """Check values beyond their type; overridden where a value has bounds."""
 

@@ -28,7 +28,6 @@ path is off while a recorder is on the stack.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections import deque
@@ -38,6 +37,7 @@ from typing import Any, TypeVar
 
 from opendal_lab.core.access import Access, BaseLayer
 from opendal_lab.core.errors import ConfigInvalid, Error
+from opendal_lab.core.options import _Options
 from opendal_lab.core.secrets import redact
 from opendal_lab.core.wrapping import CallWrapper, OperationObserver
 
@@ -60,20 +60,6 @@ class Call:
     bytes: int | None = None
     error: str | None = None
     options: tuple[tuple[str, Any], ...] = ()  # the options set, sorted by name
-
-
-def _set_options(opts: object) -> tuple[tuple[str, Any], ...]:
-    """The fields of an options dataclass that differ from its defaults, sorted by name."""
-    if opts is None:
-        return ()
-    defaults = type(opts)()
-    return tuple(
-        sorted(
-            (f.name, getattr(opts, f.name))
-            for f in dataclasses.fields(opts)  # type: ignore[arg-type]
-            if getattr(opts, f.name) != getattr(defaults, f.name)
-        )
-    )
 
 
 @dataclass
@@ -191,7 +177,7 @@ class RecorderLayer(BaseLayer):
             tuple(reversed(levels)),
             size,
             message,
-            _set_options(active.options),
+            active.options.given() if isinstance(active.options, _Options) else (),
         )
         with self._lock:
             self._calls.append(call)

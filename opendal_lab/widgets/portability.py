@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.operator import CapabilityReport, Operator
+from opendal_lab.core.options import _Options
 from opendal_lab.core.path import ROOT
 from opendal_lab.layers.recorder import Call
 from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer, needed_switches
@@ -171,13 +172,8 @@ def _set_options(raw: object) -> tuple[tuple[str, Any], ...]:
     """The options that were set, sorted by name, from a mapping or an options dataclass."""
     if raw is None:
         return ()
-    if dataclasses.is_dataclass(raw) and not isinstance(raw, type):
-        defaults = type(raw)()
-        items = {
-            f.name: getattr(raw, f.name)
-            for f in dataclasses.fields(raw)
-            if getattr(raw, f.name) != getattr(defaults, f.name)
-        }
+    if isinstance(raw, _Options):
+        items = dict(raw.given())
     elif isinstance(raw, (Mapping, tuple)):  # a tuple: Call.options, (name, value) pairs
         items = dict(raw)
     else:

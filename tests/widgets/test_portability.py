@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
@@ -319,10 +318,6 @@ def test_a_call_that_keeps_its_options(memory: Operator) -> None:
     assert Request.from_call(base).needs == ("list",)
     deletes = Call("delete_many", "12 paths", "ok", 0.0, 0.0, ())
     assert Request.from_call(deletes).size == 12
-
-
-def _fields(call: Call) -> dict[str, Any]:
-    return {f.name: getattr(call, f.name) for f in dataclasses.fields(Call)}
 
 
 def test_recorded_options_reach_the_check(memory: Operator, fs: Operator) -> None:
