@@ -38,6 +38,10 @@ from opendal_lab.core.errors import (
     Unsupported,
 )
 from opendal_lab.core.file import RangeReader, StreamWriter, TextWriteFile, WriteFile
+from opendal_lab.core.layers.complete import CompleteLayer
+from opendal_lab.core.layers.correctness_check import CorrectnessCheckLayer
+from opendal_lab.core.layers.error_context import ErrorContextLayer, add_context, chained_cause
+from opendal_lab.core.layers.simulate import SimulateLayer
 from opendal_lab.core.options import (
     DEFAULT_COPY,
     DEFAULT_DELETE,
@@ -58,10 +62,6 @@ from opendal_lab.core.options import (
 from opendal_lab.core.path import PLAIN_FILES
 from opendal_lab.core.registry import build_layers, build_service, did_you_mean, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
-from opendal_lab.layers.complete import CompleteLayer
-from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
-from opendal_lab.layers.error_context import ErrorContextLayer, add_context, chained_cause
-from opendal_lab.layers.simulate import SimulateLayer
 
 __all__ = ["CapabilityChange", "CapabilityReport", "FieldState", "Operator", "StackLevel"]
 

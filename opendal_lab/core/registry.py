@@ -55,12 +55,12 @@ _BUILTIN_SERVICES: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 _ALIASES = {"file": "fs", "https": "http"}
 _BUILTIN_LAYERS: dict[str, str] = {
-    "error_context": "opendal_lab.layers.error_context:ErrorContextLayer",
-    "simulate": "opendal_lab.layers.simulate:SimulateLayer",
-    "complete": "opendal_lab.layers.complete:CompleteLayer",
-    "correctness_check": "opendal_lab.layers.correctness_check:CorrectnessCheckLayer",
-    "capability_check": "opendal_lab.layers.capability_check:CapabilityCheckLayer",
-    "immutable_index": "opendal_lab.layers.immutable_index:ImmutableIndexLayer",
+    "error_context": "opendal_lab.core.layers.error_context:ErrorContextLayer",
+    "simulate": "opendal_lab.core.layers.simulate:SimulateLayer",
+    "complete": "opendal_lab.core.layers.complete:CompleteLayer",
+    "correctness_check": "opendal_lab.core.layers.correctness_check:CorrectnessCheckLayer",
+    "capability_check": "opendal_lab.core.layers.capability_check:CapabilityCheckLayer",
+    "immutable_index": "opendal_lab.core.layers.immutable_index:ImmutableIndexLayer",
     "chaos": "opendal_lab.layers.chaos:ChaosLayer",
     "retry": "opendal_lab.layers.retry:RetryLayer",
     "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",

@@ -1,20 +1,26 @@
-"""Layers, one per module. The always-on ones (and the light Chaos and Retry) are imported
-here; every other layer loads on first use, so ``from opendal_lab.layers import
-MetricsLayer`` works without making ``import opendal_lab`` pay for prometheus_client."""
+"""The optional layers, one per module (the critical ones live in ``opendal_lab.core.layers``
+and are re-exported here, so ``from opendal_lab.layers import SimulateLayer`` keeps working).
+Chaos and Retry are light and imported here; every other layer loads on first use, so
+``from opendal_lab.layers import MetricsLayer`` works without making ``import opendal_lab``
+pay for prometheus_client."""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from opendal_lab.layers.capability_check import CapabilityCheckLayer
+from opendal_lab.core.layers import (
+    SWITCHES,
+    CapabilityCheckLayer,
+    CompleteLayer,
+    CorrectnessCheckLayer,
+    ErrorContextLayer,
+    ImmutableIndexLayer,
+    SimulateLayer,
+    SimulationNotNeeded,
+)
 from opendal_lab.layers.chaos import ChaosLayer
-from opendal_lab.layers.complete import CompleteLayer
-from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
-from opendal_lab.layers.error_context import ErrorContextLayer
-from opendal_lab.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.layers.retry import RetryLayer
-from opendal_lab.layers.simulate import SWITCHES, SimulateLayer, SimulationNotNeeded
 
 if TYPE_CHECKING:  # for type checkers; at run time __getattr__ imports on first use
     from opendal_lab.layers.cache import CacheLayer as CacheLayer

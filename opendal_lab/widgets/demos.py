@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opendal_lab.core.errors import Error
+from opendal_lab.core.layers.correctness_check import CorrectnessCheckLayer
+from opendal_lab.core.layers.simulate import SWITCHES
 from opendal_lab.core.operator import Operator
-from opendal_lab.layers.correctness_check import CorrectnessCheckLayer
 from opendal_lab.layers.recorder import Call, RecorderLayer
-from opendal_lab.layers.simulate import SWITCHES
 from opendal_lab.widgets.tables import format_size
 
 __all__ = [

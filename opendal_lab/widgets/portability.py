@@ -40,11 +40,16 @@ from html import escape
 from typing import Any, Literal
 
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.layers.simulate import (
+    SWITCH_FIELDS,
+    SWITCH_INFO,
+    SimulateLayer,
+    needed_switches,
+)
 from opendal_lab.core.operator import CapabilityReport, Operator
 from opendal_lab.core.options import _Options
 from opendal_lab.core.path import ROOT
 from opendal_lab.layers.recorder import Call
-from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer, needed_switches
 from opendal_lab.widgets.assets import static_css
 from opendal_lab.widgets.tables import Operators, label_operators
 

@@ -33,8 +33,8 @@ from typing import Any
 
 import traitlets
 
+from opendal_lab.core.layers.simulate import SWITCH_INFO, SWITCHES, SimulateLayer
 from opendal_lab.core.operator import Operator
-from opendal_lab.layers.simulate import SWITCH_INFO, SWITCHES, SimulateLayer
 from opendal_lab.widgets._base import FallbackRepr, anywidget, ipywidgets, static_css, static_esm
 from opendal_lab.widgets.demos import DEMO_ROOT, DemoRun, record_demo
 from opendal_lab.widgets.matrix import CapabilityMatrix

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from opendal_lab.core.capability import GROUPS, Capability, describe
+from opendal_lab.core.layers.simulate import SWITCH_FIELDS, SWITCH_INFO
 from opendal_lab.core.operator import FieldState, Operator
-from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO
 
 __all__ = [
     "ALL_GROUPS",

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from opendal_lab import Operator
+from opendal_lab.core.layers.simulate import SWITCHES, SimulateLayer
 from opendal_lab.layers import CapabilityOverrideLayer
-from opendal_lab.layers.simulate import SWITCHES, SimulateLayer
 
 Cells = dict[tuple[str, str], str]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, expect
 
-from opendal_lab.layers.simulate import SWITCH_INFO, SWITCHES
+from opendal_lab.core.layers.simulate import SWITCH_INFO, SWITCHES
 from tests.browser import expected
 from tests.browser.apps import (
     HEIGHT,

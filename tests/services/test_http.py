@@ -29,8 +29,8 @@ from opendal_lab import (
     Unexpected,
     Unsupported,
 )
+from opendal_lab.core.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.core.options import ReadOptions
-from opendal_lab.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.services.http import HttpService, _http_date
 from tests.behavior._support import SPECIAL_NAMES
 from tests.servers import HttpServer, free_port

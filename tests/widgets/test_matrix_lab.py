@@ -10,8 +10,8 @@ import pytest
 
 from opendal_lab import Capability, Operator
 from opendal_lab.core.capability import describe
+from opendal_lab.core.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, needed_switches
 from opendal_lab.layers import SWITCHES, CapabilityOverrideLayer
-from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, needed_switches
 from opendal_lab.widgets import CapabilityMatrix, SimulationLab
 from opendal_lab.widgets.assets import STATIC
 from opendal_lab.widgets.matrix import matrix_data

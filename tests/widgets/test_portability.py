@@ -13,10 +13,10 @@ import pytest
 
 import opendal_lab as od
 from opendal_lab import Operator
+from opendal_lab.core.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer
 from opendal_lab.core.options import ListOptions
 from opendal_lab.layers import CapabilityCheckLayer, CapabilityOverrideLayer, RecorderLayer
 from opendal_lab.layers.recorder import Call
-from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCH_INFO, SimulateLayer
 from opendal_lab.widgets.assets import STATIC
 from opendal_lab.widgets.portability import (
     STATES,

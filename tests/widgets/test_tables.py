@@ -6,8 +6,8 @@ import pytest
 
 from opendal_lab import GROUPS, Capability, Operator
 from opendal_lab.core.capability import describe
+from opendal_lab.core.layers.simulate import SWITCH_INFO
 from opendal_lab.layers import CapabilityOverrideLayer, SimulateLayer
-from opendal_lab.layers.simulate import SWITCH_INFO
 from opendal_lab.widgets.tables import (
     build_matrix,
     explain_cell,

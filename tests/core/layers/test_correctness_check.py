@@ -25,8 +25,7 @@ from opendal_lab.core.options import (
     StatOptions,
     WriteOptions,
 )
-
-from .fake import BASIC, FakeService
+from tests.layers.fake import BASIC, FakeService
 
 WHEN = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -215,7 +214,7 @@ def test_unsupported_from_the_operator_names_the_service_scheme() -> None:
 
 
 def test_default_options_cost_no_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    import opendal_lab.layers.correctness_check as module
+    import opendal_lab.core.layers.correctness_check as module
 
     checked: list[str] = []
 
@@ -254,7 +253,7 @@ def test_check_sees_the_capability_after_simulation() -> None:
 
 
 def test_table_covers_every_rule_of_the_layer() -> None:
-    import opendal_lab.layers.correctness_check as module
+    import opendal_lab.core.layers.correctness_check as module
 
     rules = {
         (op, arg, field)

@@ -13,6 +13,7 @@ a bug in your program::
 from __future__ import annotations
 
 from opendal_lab.core.access import BaseLayer, LayeredAccess, Writer
+from opendal_lab.core.layers.correctness_check import check_arguments
 from opendal_lab.core.options import (
     DEFAULT_READ,
     DEFAULT_STAT,
@@ -22,7 +23,6 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.types import Metadata
-from opendal_lab.layers.correctness_check import check_arguments
 
 __all__ = ["CapabilityCheckLayer"]
 

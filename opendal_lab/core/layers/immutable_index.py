@@ -36,10 +36,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from opendal_lab.core.access import BaseLayer, LayeredAccess
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.layers.correctness_check import unsupported
 from opendal_lab.core.options import ListOptions
 from opendal_lab.core.path import ROOT, normalize
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
-from opendal_lab.layers.correctness_check import unsupported
 
 __all__ = ["ImmutableIndexLayer"]
 

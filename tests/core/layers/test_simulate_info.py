@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from opendal_lab import Capability
-from opendal_lab.layers.simulate import (
+from opendal_lab.core.layers.simulate import (
     SWITCH_FIELDS,
     SWITCH_INFO,
     SWITCHES,

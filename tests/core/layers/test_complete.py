@@ -6,8 +6,7 @@ import pytest
 
 from opendal_lab import Access, CompleteLayer, Operator, RangeNotSatisfied, Unexpected
 from opendal_lab.core.options import DEFAULT_READ, DEFAULT_WRITE, ReadOptions, WriteOptions
-
-from .fake import BASIC, FakeService
+from tests.layers.fake import BASIC, FakeService
 
 
 def wrapped(short_read: int = 0, short_store: int = 0, **data: bytes) -> tuple[FakeService, Access]:

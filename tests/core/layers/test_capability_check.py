@@ -16,8 +16,7 @@ from opendal_lab.core.options import (
     StatOptions,
     WriteOptions,
 )
-
-from .fake import BASIC, FakeService
+from tests.layers.fake import BASIC, FakeService
 
 VALUES: dict[str, Any] = {
     "content_type": "text/plain",
@@ -102,7 +101,7 @@ def test_argument_with_capability_passes_through(
 
 
 def test_default_options_cost_no_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    import opendal_lab.layers.capability_check as module
+    import opendal_lab.core.layers.capability_check as module
 
     checked: list[str] = []
     monkeypatch.setattr(module, "check_arguments", lambda info, op, *a, **k: checked.append(op))
@@ -138,7 +137,7 @@ def test_operator_with_the_layer_lets_native_arguments_through() -> None:
 
 
 def test_table_covers_every_rule_of_the_layer() -> None:
-    import opendal_lab.layers.capability_check as module
+    import opendal_lab.core.layers.capability_check as module
 
     rules = {
         (op, arg, field)

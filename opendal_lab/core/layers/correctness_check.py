@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.errors import Unsupported
+from opendal_lab.core.layers.simulate import SWITCH_FIELDS
 from opendal_lab.core.options import (
     DEFAULT_COPY,
     DEFAULT_DELETE,
@@ -34,7 +35,6 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.types import Entry, Metadata
-from opendal_lab.layers.simulate import SWITCH_FIELDS
 
 __all__ = ["CorrectnessCheckLayer", "check_arguments", "unsupported"]
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opendal_lab import EntryMode, Metadata, NotFound, Operator, Unsupported
+from opendal_lab.core.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.core.options import DEFAULT_WRITE, ListOptions
 from opendal_lab.core.registry import build_layer, layer_names
-from opendal_lab.layers.immutable_index import ImmutableIndexLayer
 from opendal_lab.services.memory import MemoryService
 
 LIST_FIELDS = ("list", "list_with_recursive", "list_with_start_after", "list_with_limit")

@@ -15,10 +15,9 @@ from opendal_lab import (
     SimulationNotNeeded,
     Unsupported,
 )
+from opendal_lab.core.layers.simulate import SWITCH_FIELDS, SWITCHES
 from opendal_lab.core.options import DEFAULT_WRITE
-from opendal_lab.layers.simulate import SWITCH_FIELDS, SWITCHES
-
-from .fake import BASIC, FakeService
+from tests.layers.fake import BASIC, FakeService
 
 #: Everything a switch could simulate, native: no switch has anything to do.
 FULL = BASIC.replace(

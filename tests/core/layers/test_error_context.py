@@ -28,8 +28,7 @@ from opendal_lab.core.options import (
     DEFAULT_WRITE,
     ReadOptions,
 )
-
-from .fake import FakeService
+from tests.layers.fake import FakeService
 
 
 def wrapped(**data: bytes) -> tuple[FakeService, Access]:
