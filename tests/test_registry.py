@@ -39,8 +39,9 @@ pytestmark = pytest.mark.usefixtures("demo_plugin")
 @pytest.fixture(autouse=True)
 def _isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run-time registrations made by a test vanish after it."""
-    monkeypatch.setattr(registry, "_registered_services", {})
-    monkeypatch.setattr(registry, "_registered_layers", {})
+    monkeypatch.setattr(registry.REGISTRY, "services", {})
+    monkeypatch.setattr(registry.REGISTRY, "layers", {})
+    monkeypatch.setattr(registry.REGISTRY, "aliases", {})
 
 
 @dataclass
@@ -187,7 +188,7 @@ def test_layer_option_typo_through_fsspec_storage_options() -> None:
 
 
 def test_every_builtin_layer_refuses_an_unknown_option_by_name() -> None:
-    for name in registry._BUILTIN_LAYERS:
+    for name in registry.builtin_layer_names():
         with pytest.raises(ConfigInvalid) as info:
             build_layer(name, no_such_option=1)
         assert "'no_such_option'" in str(info.value)
@@ -479,7 +480,7 @@ def test_every_builtin_layer_is_exported_by_class_name() -> None:
 
     exported = {getattr(layers, name) for name in layers.__all__ if name.endswith("Layer")}
     for name in registry.layer_names():
-        if name in registry._BUILTIN_LAYERS:
+        if name in registry.builtin_layer_names():
             assert registry.layer_class(name) in exported, name
     with pytest.raises(AttributeError, match="no attribute 'NopeLayer'"):
         layers.NopeLayer  # noqa: B018

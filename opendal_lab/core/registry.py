@@ -1,24 +1,31 @@
-"""Schemes and layer names: what is installed, and how to build it from config or a URI.
+"""The registry: which schemes and layer names exist, and how to build them from config or a URI.
 
-Built-in services are listed here by dotted path and imported on first use, so
-``import opendal_lab`` stays light. Third-party packages add services through the entry
-point group ``opendal_lab.services`` (name = scheme, value = a ``Service`` subclass) and
-layers through ``opendal_lab.layers`` (name = layer name, value = a layer class)::
+The registry registers nothing itself. Services and layers reach it the same way whether
+they are built in or third-party:
 
-    [project.entry-points."opendal_lab.services"]
-    kv = "my_pkg.kv:KvService"
+- **entry points**, read on first use. Group ``opendal_lab.services``: name = a scheme (or
+  an alias), value = the service module's ``register(registry)`` (or, for a small plugin,
+  the ``Service`` subclass itself). Group ``opendal_lab.layers``: name = a layer name,
+  value = the layer class. opendal_lab's own ``pyproject.toml`` lists its built-ins there,
+  which is also the one list of built-in layers; a missing optional dependency is named
+  with the extra that installs it (``s3 = "...:register [s3]"``)::
 
-A scheme registered at run time with ``register_service`` wins over both.
+      [project.entry-points."opendal_lab.services"]
+      kv = "my_pkg.kv:register"  # register(registry): registry.add_service("kv", KvService)
+
+- **at run time**, ``register_service(scheme, cls)`` and ``register_layer(name, cls)``,
+  which win over entry points.
+
+Nothing is imported before it is asked for, so ``import opendal_lab`` loads no service.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import importlib.metadata
-import importlib.util
 import inspect
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -27,58 +34,56 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from opendal_lab.core.errors import ConfigInvalid, Unsupported
 
 __all__ = [
+    "REGISTRY",
+    "Registry",
     "build_layer",
     "build_layers",
     "build_service",
+    "builtin_layer_names",
     "coerce_config",
     "did_you_mean",
     "layer_class",
     "layer_names",
     "layer_options",
     "parse_uri",
-    "register_layer",
     "refresh_plugins",
     "refuse_subscheme",
+    "register_layer",
     "register_service",
     "schemes",
     "service_class",
 ]
 
-# scheme -> (dotted path, modules it needs, extra to install)
-_BUILTIN_SERVICES: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "memory": ("opendal_lab.services.memory:MemoryService", (), ""),
-    "fs": ("opendal_lab.services.fs:FsService", (), ""),
-    "s3": ("opendal_lab.services.s3:S3Service", ("botocore",), "s3"),
-    "fsspec": ("opendal_lab.services.fsspec:FsspecService", ("fsspec",), "fsspec"),
-    "opendal": ("opendal_lab.services.opendal:OpendalService", ("opendal",), "opendal"),
-    "http": ("opendal_lab.services.http:HttpService", ("urllib3",), "http"),
-}
-_ALIASES = {"file": "fs", "https": "http"}
-_BUILTIN_LAYERS: dict[str, str] = {
-    "error_context": "opendal_lab.core.layers.error_context:ErrorContextLayer",
-    "simulate": "opendal_lab.core.layers.simulate:SimulateLayer",
-    "complete": "opendal_lab.core.layers.complete:CompleteLayer",
-    "correctness_check": "opendal_lab.core.layers.correctness_check:CorrectnessCheckLayer",
-    "capability_check": "opendal_lab.core.layers.capability_check:CapabilityCheckLayer",
-    "immutable_index": "opendal_lab.core.layers.immutable_index:ImmutableIndexLayer",
-    "chaos": "opendal_lab.layers.chaos:ChaosLayer",
-    "retry": "opendal_lab.layers.retry:RetryLayer",
-    "capability_override": "opendal_lab.layers.capability_override:CapabilityOverrideLayer",
-    "mime_guess": "opendal_lab.layers.mime_guess:MimeGuessLayer",
-    "logging": "opendal_lab.layers.logging:LoggingLayer",
-    "timeout": "opendal_lab.layers.timeout:TimeoutLayer",
-    "concurrent_limit": "opendal_lab.layers.concurrent_limit:ConcurrentLimitLayer",
-    "throttle": "opendal_lab.layers.throttle:ThrottleLayer",
-    "metrics": "opendal_lab.layers.metrics:MetricsLayer",
-    "tracing": "opendal_lab.layers.tracing:TracingLayer",
-    "recorder": "opendal_lab.layers.recorder:RecorderLayer",
-    "route": "opendal_lab.layers.route:RouteLayer",
-    "cache": "opendal_lab.layers.cache:CacheLayer",
-}
+_SERVICES = "opendal_lab.services"
+_LAYERS = "opendal_lab.layers"
+_DIST = "opendal-lab"
 
-_registered_services: dict[str, Any] = {}
-_registered_layers: dict[str, Any] = {}
+
+class Registry:
+    """Schemes and layer names known in this process (what ``register`` functions fill)."""
+
+    def __init__(self) -> None:
+        self.services: dict[str, Any] = {}
+        self.layers: dict[str, Any] = {}
+        self.aliases: dict[str, str] = {}
+
+    def add_service(
+        self, scheme: str, service: type | Callable[..., Any], *, aliases: Iterable[str] = ()
+    ) -> None:
+        """Make ``scheme`` and its aliases (``file`` for ``fs``) build ``service(**config)``."""
+        self.services[scheme] = service
+        for alias in aliases:
+            self.aliases[alias] = scheme
+
+    def add_layer(self, name: str, layer: type | Callable[..., Any]) -> None:
+        """Make ``name`` build ``layer(**options)`` in stack descriptions (URIs, config)."""
+        self.layers[name] = layer
+
+
+#: The process's registry: ``register(registry)`` functions receive it.
+REGISTRY = Registry()
 _plugins: dict[str, dict[str, importlib.metadata.EntryPoint]] = {}
+_extras_ok: dict[str, bool] = {}
 _lock = threading.Lock()
 
 
@@ -93,15 +98,43 @@ def refresh_plugins() -> None:
     """Forget the cached entry points (after installing a plugin in a running process)."""
     with _lock:
         _plugins.clear()
+        _extras_ok.clear()
 
 
-def _load(target: str) -> Any:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+def _extra_installed(ep: importlib.metadata.EntryPoint) -> bool:
+    """Whether the distributions an entry point's extras need are installed."""
+    if not ep.extras or ep.dist is None:
+        return True
+    key = f"{ep.dist.name}[{','.join(ep.extras)}]"
+    if key not in _extras_ok:
+        needed = [
+            re.match(r"[A-Za-z0-9._-]+", req).group(0)  # type: ignore[union-attr]
+            for req in ep.dist.requires or ()
+            if any(re.search(rf"extra\s*==\s*['\"]{x}['\"]", req) for x in ep.extras)
+        ]
+        _extras_ok[key] = all(_has_distribution(name) for name in needed)
+    return _extras_ok[key]
 
 
-def _installed(modules: tuple[str, ...]) -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in modules)
+def _has_distribution(name: str) -> bool:
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _load_service(name: str, ep: importlib.metadata.EntryPoint) -> Any:
+    """Load ``ep`` and let it register; an import error names what to install."""
+    try:
+        value = ep.load()
+    except ImportError as err:
+        missing = err.name or str(err)
+        how = (
+            f"pip install 'opendal-lab[{ep.extras[0]}]'" if ep.extras else f"pip install {missing}"
+        )
+        raise Unsupported(f"service {name!r} needs {missing}: {how}", service=name) from err
+    return value
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -115,39 +148,51 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 # -- services --------------------------------------------------------------------------
 def register_service(scheme: str, service: type | Callable[..., Any]) -> None:
     """Make ``scheme`` build ``service(**config)`` in this process."""
-    _registered_services[scheme] = service
+    REGISTRY.add_service(scheme, service)
 
 
 def schemes() -> list[str]:
-    """Every scheme that can be built here: built-ins whose dependencies are installed,
-    plugins from entry points, and services registered at run time."""
-    found = {s for s, (_, needs, _) in _BUILTIN_SERVICES.items() if _installed(needs)}
-    found.update(_entry_points("opendal_lab.services"))
-    found.update(_registered_services)
-    return sorted(found)
+    """Every scheme that can be built here: entry points whose dependencies are installed
+    (built-ins and plugins alike) and services registered at run time."""
+    found = {n for n, ep in _entry_points(_SERVICES).items() if _extra_installed(ep)}
+    found.update(REGISTRY.services)
+    return sorted(found - set(REGISTRY.aliases) - _aliases_of_entry_points())
+
+
+def _aliases_of_entry_points() -> set[str]:
+    # Names sharing one register function are a scheme and its aliases (``fs`` and
+    # ``file``); the scheme is the one named like the module that registers it.
+    by_value: dict[str, list[str]] = {}
+    for name, ep in _entry_points(_SERVICES).items():
+        by_value.setdefault(ep.value, []).append(name)
+    aliases: set[str] = set()
+    for value, names in by_value.items():
+        module = value.partition(":")[0].rsplit(".", 1)[-1]
+        if len(names) > 1:
+            aliases.update(n for n in names if n != module)
+    return aliases
 
 
 def service_class(scheme: str) -> Any:
     """The service class (or factory) for ``scheme``; ``Unsupported`` names the alternatives."""
     if not isinstance(scheme, str):
         raise TypeError(f"scheme must be str, got {type(scheme).__name__}")
-    scheme = _ALIASES.get(scheme, scheme)
-    if scheme in _registered_services:
-        return _registered_services[scheme]
-    if scheme in _BUILTIN_SERVICES:
-        target, needs, extra = _BUILTIN_SERVICES[scheme]
-        if not _installed(needs):
-            raise Unsupported(
-                f"service {scheme!r} needs {', '.join(needs)}: pip install 'opendal-lab[{extra}]'",
-                service=scheme,
-            )
-        return _load(target)
-    plugin = _entry_points("opendal_lab.services").get(scheme)
-    if plugin is not None:
-        return plugin.load()
+    scheme = REGISTRY.aliases.get(scheme, scheme)
+    if scheme in REGISTRY.services:
+        return REGISTRY.services[scheme]
+    ep = _entry_points(_SERVICES).get(scheme)
+    if ep is not None:
+        value = _load_service(scheme, ep)
+        if isinstance(value, type):  # a plugin's Service class, registered under its name
+            REGISTRY.add_service(ep.name, value)
+        else:
+            value(REGISTRY)
+        scheme = REGISTRY.aliases.get(scheme, scheme)
+        if scheme in REGISTRY.services:
+            return REGISTRY.services[scheme]
     available = schemes()
     raise Unsupported(
-        f"unknown scheme {scheme!r}{did_you_mean(scheme, [*available, *_ALIASES])}; "
+        f"unknown scheme {scheme!r}{did_you_mean(scheme, available)}; "
         f"available schemes: {', '.join(available)}",
         service=scheme,
     )
@@ -257,8 +302,8 @@ def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
             f"{uri!r} is not a URI like 'scheme://...'; available schemes: {', '.join(schemes())}"
         )
     given, _, subscheme = parts.scheme.partition("+")
-    scheme = _ALIASES.get(given, given)
-    cls = service_class(scheme)
+    cls = service_class(given)
+    scheme = REGISTRY.aliases.get(given, given)
     hook = getattr(cls, "config_from_uri", None)
     if hook is None:
         raise ConfigInvalid(f"service {scheme!r} cannot be built from a URI", service=scheme)
@@ -280,21 +325,28 @@ def refuse_subscheme(scheme: str, subscheme: str | None) -> None:
 
 # -- layers ----------------------------------------------------------------------------
 def register_layer(name: str, layer: type | Callable[..., Any]) -> None:
-    _registered_layers[name] = layer
+    REGISTRY.add_layer(name, layer)
 
 
 def layer_names() -> list[str]:
-    return sorted({*_BUILTIN_LAYERS, *_entry_points("opendal_lab.layers"), *_registered_layers})
+    return sorted({*_entry_points(_LAYERS), *REGISTRY.layers})
+
+
+def builtin_layer_names() -> list[str]:
+    """The layers opendal_lab itself ships (its own entry points)."""
+    return sorted(
+        n
+        for n, ep in _entry_points(_LAYERS).items()
+        if ep.dist is not None and ep.dist.name == _DIST
+    )
 
 
 def layer_class(name: str) -> Any:
-    if name in _registered_layers:
-        return _registered_layers[name]
-    if name in _BUILTIN_LAYERS:
-        return _load(_BUILTIN_LAYERS[name])
-    plugin = _entry_points("opendal_lab.layers").get(name)
-    if plugin is not None:
-        return plugin.load()
+    if name in REGISTRY.layers:
+        return REGISTRY.layers[name]
+    ep = _entry_points(_LAYERS).get(name)
+    if ep is not None:
+        return ep.load()  # a missing extra raises the layer module's own ImportError
     available = layer_names()
     raise ConfigInvalid(
         f"unknown layer {name!r}{did_you_mean(name, available)}; "

@@ -64,10 +64,10 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT, join, parent
-from opendal_lab.core.registry import refuse_subscheme
+from opendal_lab.core.registry import Registry, refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
-__all__ = ["SCHEME", "FsConfig", "FsService"]
+__all__ = ["SCHEME", "FsConfig", "FsService", "register"]
 
 SCHEME = "fs"
 _TMP_SUFFIX = ".opendal_lab.tmp"
@@ -562,3 +562,8 @@ def _map_os_error(err: OSError, operation: str, path: str) -> Error:
     if err.errno in _TEMPORARY:
         mapped.set_temporary()
     return mapped
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, FsService, aliases=("file",))

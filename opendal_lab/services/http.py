@@ -55,10 +55,10 @@ from opendal_lab.core.errors import (
 )
 from opendal_lab.core.options import ReadOptions, StatOptions
 from opendal_lab.core.path import ROOT
-from opendal_lab.core.registry import refuse_subscheme
+from opendal_lab.core.registry import Registry, refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, EntryMode, Metadata
 
-__all__ = ["SCHEME", "HttpConfig", "HttpService"]
+__all__ = ["SCHEME", "HttpConfig", "HttpService", "register"]
 
 SCHEME = "http"
 # Redirects only: retrying failures is RetryLayer's job, and counted retries inside urllib3
@@ -399,3 +399,8 @@ def _why(err: BaseException) -> str:
             return str(seen.strerror)
         seen = seen.__cause__ or seen.__context__
     return type(err).__name__
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, HttpService, aliases=("https",))

@@ -32,10 +32,10 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT
-from opendal_lab.core.registry import refuse_subscheme
+from opendal_lab.core.registry import Registry, refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
-__all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stores"]
+__all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stores", "register"]
 
 SCHEME = "memory"
 _PAGE = 1000  # keys copied per lock hold while listing
@@ -322,3 +322,8 @@ def _check_etag(meta: Metadata, if_match: str | None, if_none_match: str | None,
         raise ConditionNotMatch("etag does not match if_match", service=SCHEME, path=path)
     if if_none_match is not None and if_none_match in ("*", meta.etag):
         raise ConditionNotMatch("etag matches if_none_match", service=SCHEME, path=path)
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, MemoryService)

@@ -25,14 +25,14 @@ and a spool makes ``abort`` leave nothing and the old content intact everywhere.
 Writes return the length given, not a fresh ``info`` (one less round trip).
 """
 
+from opendal_lab.core.registry import Registry
 from opendal_lab.services.fsspec.backend import SCHEME, FsspecConfig, FsspecService
 from opendal_lab.services.fsspec.capability import derive_capability
 from opendal_lab.services.fsspec.core import map_error
 
-__all__ = [
-    "SCHEME",
-    "FsspecConfig",
-    "FsspecService",
-    "derive_capability",
-    "map_error",
-]
+__all__ = ["SCHEME", "FsspecConfig", "FsspecService", "derive_capability", "map_error", "register"]
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, FsspecService)

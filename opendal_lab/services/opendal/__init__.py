@@ -29,7 +29,13 @@ What this module normalizes so the binding behaves like every other service here
   in place, and a dropped writer keeps what it was given).
 """
 
+from opendal_lab.core.registry import Registry
 from opendal_lab.services.opendal.backend import SCHEME, OpendalService
 from opendal_lab.services.opendal.core import map_capability, map_error
 
-__all__ = ["SCHEME", "OpendalService", "map_capability", "map_error"]
+__all__ = ["SCHEME", "OpendalService", "map_capability", "map_error", "register"]
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, OpendalService)

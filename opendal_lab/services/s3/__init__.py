@@ -15,8 +15,14 @@ within the same ``max_attempts``; an error still failing after the retries is ``
 and names its attempts (``core``), so a RetryLayer on top does not multiply them.
 """
 
+from opendal_lab.core.registry import Registry
 from opendal_lab.services.s3.backend import S3Service
 from opendal_lab.services.s3.config import S3Config
 from opendal_lab.services.s3.core import SCHEME
 
-__all__ = ["SCHEME", "S3Config", "S3Service"]
+__all__ = ["SCHEME", "S3Config", "S3Service", "register"]
+
+
+def register(registry: Registry) -> None:
+    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
+    registry.add_service(SCHEME, S3Service)
