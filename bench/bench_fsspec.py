@@ -79,7 +79,7 @@ class CountingAccess(LayeredAccess):
 
 
 class CountingLayer(BaseLayer):
-    """Outermost layer counting calls; ``plain_passthrough`` stays False, so it sees them all."""
+    """Outermost layer counting calls; ``forwards_plain`` stays empty, so it sees them all."""
 
     access_class = CountingAccess
 

@@ -57,6 +57,7 @@ __all__ = [
     "Service",
     "Writer",
     "delete_each",
+    "plain_call",
 ]
 
 OPERATIONS = (
@@ -124,14 +125,13 @@ class BufferedWriter:
     Services whose native write is one shot (memory) use it for ``writer``.
     """
 
-    __slots__ = ("_access", "_chunks", "_done", "_opts", "_path")
+    __slots__ = ("_access", "_chunks", "_opts", "_path")
 
     def __init__(self, access: Access, path: str, opts: WriteOptions) -> None:
         self._access = access
         self._path = path
         self._opts = opts
         self._chunks: list[bytes] = []
-        self._done = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._chunks.append(bytes(data))
@@ -139,12 +139,10 @@ class BufferedWriter:
     def close(self) -> Metadata:
         # The chunks are dropped only once stored, so a close that failed can be retried.
         meta = self._access.write(self._path, b"".join(self._chunks), self._opts)
-        self._done = True
         self._chunks = []
         return meta
 
     def abort(self) -> None:
-        self._done = True
         self._chunks = []
 
 
@@ -254,6 +252,11 @@ class LayeredAccess:
             # Not overridden: call inner directly, so an untouched op costs nothing here.
             if getattr(cls, op) is getattr(LayeredAccess, op):
                 setattr(self, op, getattr(inner, op))
+        # A plain call goes to the nearest level below that acts on it (see Layer): past
+        # this one if it declared so, or if it does not override the operation at all.
+        passes = layer.forwards_plain | self.__dict__.keys()
+        self.plain_stat = plain_call(inner, "stat") if "stat" in passes else self.stat
+        self.plain_read = plain_call(inner, "read") if "read" in passes else self.read
 
     def info(self) -> AccessInfo:
         return self._access_info
@@ -297,33 +300,55 @@ class LayeredAccess:
         return f"{type(self).__name__}({self.inner!r})"
 
 
-class Layer(Protocol):
-    """Wraps an ``Access`` into another (whose ``info()`` may report an edited capability).
+def plain_call(access: Access, operation: Literal["stat", "read"]) -> Callable[..., Any]:
+    """The method that serves a *plain* ``stat``/``read`` on ``access``: a file path with the
+    default options. It is ``access``'s own method unless ``access`` is a layer that only
+    forwards plain calls (``BaseLayer.forwards_plain``), in which case it is the one of the
+    level below; a service or any other ``Access`` serves them itself."""
+    return access.__dict__.get(f"plain_{operation}") or getattr(access, operation)
 
-    Optional attributes read by ``Operator``: ``capability_effect`` and ``plain_passthrough``
-    (see ``BaseLayer``), and ``probe(inner, name) -> Access``: a layer that has it is asked
-    to wrap every level beneath it too, innermost first (RecorderLayer times them).
+
+class Layer(Protocol):
+    """Wraps an ``Access`` into another, whose ``info()`` may report an edited capability.
+
+    Beyond ``name`` and ``wrap``, a layer declares what the operator asks of it
+    (``BaseLayer`` gives each a default, so a layer only states what it changes):
+
+    - ``capability(inner)``: the capability after this layer. SimulateLayer turns on
+      ``create_dir`` for a service that lacks it; CapabilityOverrideLayer edits fields.
+    - ``capability_effect``: how introspection names a field the layer turned on,
+      ``"simulated"`` (SimulateLayer) or ``"overridden"`` (every other layer).
+    - ``forwards_plain``: the operations (``stat``, ``read``) for which the layer does
+      nothing with a plain call, a file path and default options. CorrectnessCheckLayer
+      checks options and SimulateLayer answers ``stat("d/")``, so both declare
+      ``{"stat", "read"}``; a plain ``op.stat("k")`` then reaches the service without
+      passing them (``plain_call``). A layer that counts, times or retries calls keeps the
+      empty default.
+    - ``probes_below`` and ``probe(inner, name)``: a layer that watches every level beneath
+      it. RecorderLayer sets ``probes_below``; the operator then wraps each level below it
+      with ``probe``, innermost first, so the recorder can time where a call spends.
     """
 
     @property
     def name(self) -> str: ...
 
+    capability_effect: Literal["simulated", "overridden"]
+    forwards_plain: frozenset[str]
+    probes_below: bool
+
     def wrap(self, inner: Access) -> Access: ...
+    def capability(self, inner: Capability) -> Capability: ...
+    def probe(self, inner: Access, name: str) -> Access: ...
 
 
 class BaseLayer:
-    """Base for layers: ``access_class`` wraps ``inner``; ``capability`` defaults to no change.
-
-    ``capability_effect`` tells introspection how to describe a field this layer turned on:
-    ``"simulated"`` (SimulateLayer) or ``"overridden"`` (anything else).
-    """
+    """Base for layers: ``access_class`` wraps ``inner``; every declaration of ``Layer`` has
+    its default here (no capability change, no plain forwarding, no probes)."""
 
     access_class: ClassVar[type[LayeredAccess]] = LayeredAccess
     capability_effect: ClassVar[Literal["simulated", "overridden"]] = "overridden"
-    #: True when, for ``stat`` and ``read`` of a canonical file path with default options,
-    #: this layer only forwards the call. ``Operator`` leaves such layers out of its fast
-    #: path for those calls; layers that keep state or time calls must leave it False.
-    plain_passthrough: ClassVar[bool] = False
+    forwards_plain: ClassVar[frozenset[str]] = frozenset()
+    probes_below: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -333,6 +358,9 @@ class BaseLayer:
         return self.access_class(inner, self)
 
     def capability(self, inner: Capability) -> Capability:
+        return inner
+
+    def probe(self, inner: Access, name: str) -> Access:
         return inner
 
     def __repr__(self) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from opendal_lab.core import path as paths
-from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Layer
+from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Layer, plain_call
 from opendal_lab.core.capability import Capability, group_of
 from opendal_lab.core.errors import (
     ConfigInvalid,
@@ -59,7 +59,6 @@ from opendal_lab.core.options import (
     WriteOptions,
     _Options,
 )
-from opendal_lab.core.path import PLAIN_FILES
 from opendal_lab.core.registry import build_layers, build_service, did_you_mean, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
 
@@ -67,6 +66,7 @@ __all__ = ["CapabilityChange", "CapabilityReport", "FieldState", "Operator", "St
 
 State = Literal["native", "simulated", "overridden", "removed", "unsupported"]
 _DEFAULT: Any = object()
+_SEEN_MAX = 1 << 14  # paths an operator remembers in canonical form
 _O = TypeVar("_O", bound=_Options)
 
 
@@ -187,34 +187,23 @@ class Operator:
         self._user_layers: tuple[Layer, ...] = tuple(layers)
         info = service.info()
         levels: list[StackLevel] = [StackLevel(info.scheme, None, service, info.capability)]
-        # A layer with a ``probe`` hook (RecorderLayer) times every level beneath it.
         all_layers = self._all_layers()
-        prober = next((lay for lay in reversed(all_layers) if hasattr(lay, "probe")), None)
-        probed = all_layers.index(prober) if prober is not None else 0
-        access: Access = service
-        if prober is not None:
-            access = prober.probe(access, info.scheme)
+        # A layer that probes the levels below it (RecorderLayer) wraps each of them too.
+        probing = [i for i, layer in enumerate(all_layers) if layer.probes_below]
+        prober = all_layers[probing[-1]] if probing else None
+        access: Access = service if prober is None else prober.probe(service, info.scheme)
         for position, layer in enumerate(all_layers):
             access = layer.wrap(access)
             levels.append(StackLevel(layer.name, layer, access, access.info().capability))
-            if prober is not None and position < probed:
+            if prober is not None and position < probing[-1]:
                 access = prober.probe(access, layer.name)
         self._access = access
         self._levels = tuple(levels)
         self._scheme = info.scheme
-        # The fast path for stat/read of a known canonical file path with no options: only
-        # the layers that would do more than forward such a call (ErrorContext below them,
-        # if there are any; otherwise this class adds the same context itself).
-        fast: Access = service
-        acting = [layer for layer in all_layers if not _passes(layer)]
-        if prober is not None:  # a recorder must see every level
-            fast, acting = access, []
-        elif acting:
-            acting.insert(0, ErrorContextLayer())
-        for layer in acting:
-            fast = layer.wrap(fast)
-        self._fast_stat = fast.stat
-        self._fast_read = fast.read
+        # Where a plain stat or read (a file path, default options) enters the one chain.
+        self._plain_stat = plain_call(access, "stat")
+        self._plain_read = plain_call(access, "read")
+        self._seen: dict[str, str] = {}
 
     def _all_layers(self) -> list[Layer]:
         return [*_default_layers(self._simulate), *self._user_layers]
@@ -264,7 +253,7 @@ class Operator:
         """Every field change, in stack order, with the layer that made it and how."""
         changes: list[CapabilityChange] = []
         for below, level in zip(self._levels, self._levels[1:], strict=False):
-            effect: State = getattr(level.layer, "capability_effect", "overridden")
+            effect: State = level.layer.capability_effect if level.layer else "overridden"
             for field, (before, after) in below.capability.diff(level.capability).items():
                 if before not in (False, None) and after in (False, None):
                     how: State = "removed"
@@ -299,55 +288,39 @@ class Operator:
     def stat(self, path: str, **options: Any) -> Metadata:
         """Metadata of ``path``; ``d/`` asks for a directory."""
         try:
-            fast = not options and path in PLAIN_FILES
-        except TypeError:  # unhashable path: normalize() says what is wrong
-            fast = False
-        if fast:
-            try:
-                return self._fast_stat(path, DEFAULT_STAT)
-            except Exception as err:
-                raise add_context(err, "stat", self._scheme, path) from chained_cause(err)
-        p = paths.normalize(path, "stat")
-        return self._access.stat(
-            p, self._options(StatOptions, options, p) if options else DEFAULT_STAT
-        )
+            p = self._seen[path]
+        except (KeyError, TypeError):
+            p = self._path(path, "stat")
+        if options or p[-1] == "/":
+            opts = self._options(StatOptions, options, p) if options else DEFAULT_STAT
+            return self._access.stat(p, opts)
+        try:
+            return self._plain_stat(p, DEFAULT_STAT)
+        except Exception as err:  # a no-op fill unless the call went straight to the service
+            raise add_context(err, "stat", self._scheme, p) from chained_cause(err)
 
     def exists(self, path: str) -> bool:
         """Whether ``path`` exists; ``d/`` asks for a directory."""
         try:
-            fast = path in PLAIN_FILES
-        except TypeError:
-            fast = False
-        try:
-            if fast:  # stat's fast path, inlined: exists() is called in hot loops by fsspec users
-                self._fast_stat(path, DEFAULT_STAT)
-            else:
-                self.stat(path)
+            self.stat(path)
         except NotFound:
             return False
-        except Exception as err:
-            if fast:
-                raise add_context(err, "stat", self._scheme, path) from chained_cause(err)
-            raise
         return True
 
     def read(self, path: str, **options: Any) -> bytes:
         """The bytes of ``path``: all, ``offset``/``size``, or the last ``suffix`` bytes."""
         try:
-            fast = not options and path in PLAIN_FILES
-        except TypeError:
-            fast = False
-        if fast:
-            try:
-                return self._fast_read(path, DEFAULT_READ)
-            except Exception as err:
-                raise add_context(err, "read", self._scheme, path) from chained_cause(err)
-        p = paths.normalize(path, "read")
+            p = self._seen[path]
+        except (KeyError, TypeError):
+            p = self._path(path, "read")
         if p[-1] == "/":
             raise self._is_dir("read", p)
-        return self._access.read(
-            p, self._options(ReadOptions, options, p) if options else DEFAULT_READ
-        )
+        if options:
+            return self._access.read(p, self._options(ReadOptions, options, p))
+        try:
+            return self._plain_read(p, DEFAULT_READ)
+        except Exception as err:
+            raise add_context(err, "read", self._scheme, p) from chained_cause(err)
 
     def list(self, path: str = "/", **options: Any) -> Iterator[Entry]:
         """Entries under ``path`` (itself first for a dir); options: recursive, start_after,
@@ -566,6 +539,17 @@ class Operator:
                 err.with_context("from", p).with_context("to", target)
             raise
 
+    def _path(self, path: str, operation: str) -> str:
+        """``path`` normalized, and remembered: an operator meets the same few paths again and
+        again, and a dict hit is cheaper than any check (it keeps stat and read within twice
+        the bare service call, bench/bench_core.py)."""
+        p = paths.normalize(path, operation)
+        seen = self._seen
+        if len(seen) >= _SEEN_MAX:
+            seen.clear()
+        seen[path] = p
+        return p
+
     def _is_dir(self, operation: str, p: str) -> IsADirectory:
         return IsADirectory(
             f"{operation} needs a file path, {p!r} names a directory",
@@ -582,10 +566,6 @@ class Operator:
         # Rebuilt from scheme and config where known, so workers open their own clients.
         source: Any = self._scheme_config if self._scheme_config else self._service
         return (_rebuild_operator, (source, self._simulate, self._user_layers))
-
-
-def _passes(layer: Layer) -> bool:
-    return bool(getattr(layer, "plain_passthrough", False))
 
 
 def _rebuild_operator(source: Any, simulate: Any, layers: Sequence[Layer]) -> Operator:

@@ -13,14 +13,9 @@ from __future__ import annotations
 
 from opendal_lab.core.errors import ConfigInvalid
 
-__all__ = ["PLAIN_FILES", "ROOT", "basename", "is_dir", "join", "normalize", "parent"]
+__all__ = ["ROOT", "basename", "is_dir", "join", "normalize", "parent"]
 
 ROOT = "/"
-
-#: File paths already seen in canonical form. ``Operator`` checks membership (a hash lookup,
-#: the hash being cached on the str) instead of re-validating hot paths on every call.
-PLAIN_FILES: set[str] = set()
-_PLAIN_FILES_MAX = 1 << 16
 
 
 def normalize(path: str, operation: str = "") -> str:
@@ -30,8 +25,7 @@ def normalize(path: str, operation: str = "") -> str:
             path = str(path)
         else:
             raise TypeError(f"{operation or 'path'}: path must be str, got {type(path).__name__}")
-    # Fast path: most paths are already canonical.
-    if (
+    if (  # most paths are already canonical
         path
         and path[0] != "/"
         and "//" not in path
@@ -39,10 +33,6 @@ def normalize(path: str, operation: str = "") -> str:
         and not path[-1].isspace()
         and "\x00" not in path
     ):
-        if path[-1] != "/":
-            if len(PLAIN_FILES) >= _PLAIN_FILES_MAX:
-                PLAIN_FILES.clear()
-            PLAIN_FILES.add(path)
         return path
     if "\x00" in path:
         raise ConfigInvalid(f"path {path!r} contains a NUL character", operation=operation)

@@ -7,6 +7,7 @@ pay for prometheus_client."""
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from opendal_lab.core.layers import (
@@ -37,20 +38,6 @@ if TYPE_CHECKING:  # for type checkers; at run time __getattr__ imports on first
     from opendal_lab.layers.timeout import TimeoutLayer as TimeoutLayer
     from opendal_lab.layers.tracing import TracingLayer as TracingLayer
 
-_LAZY = {
-    "CacheLayer": "cache",
-    "CapabilityOverrideLayer": "capability_override",
-    "ConcurrentLimitLayer": "concurrent_limit",
-    "LoggingLayer": "logging",
-    "MetricsLayer": "metrics",
-    "MimeGuessLayer": "mime_guess",
-    "RecorderLayer": "recorder",
-    "RouteLayer": "route",
-    "ThrottleLayer": "throttle",
-    "TimeoutLayer": "timeout",
-    "TracingLayer": "tracing",
-}
-
 __all__ = [
     "SWITCHES",
     "CapabilityCheckLayer",
@@ -62,12 +49,23 @@ __all__ = [
     "RetryLayer",
     "SimulateLayer",
     "SimulationNotNeeded",
-    *_LAZY,
+    "CacheLayer",
+    "CapabilityOverrideLayer",
+    "ConcurrentLimitLayer",
+    "LoggingLayer",
+    "MetricsLayer",
+    "MimeGuessLayer",
+    "RecorderLayer",
+    "RouteLayer",
+    "ThrottleLayer",
+    "TimeoutLayer",
+    "TracingLayer",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'opendal_lab.layers' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"opendal_lab.layers.{module}"), name)
+    # Each optional layer lives in the module named after it: MimeGuessLayer in mime_guess.
+    if name.endswith("Layer") and name in __all__:
+        module = re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Layer")).lower()
+        return getattr(importlib.import_module(f"opendal_lab.layers.{module}"), name)
+    raise AttributeError(f"module 'opendal_lab.layers' has no attribute {name!r}")

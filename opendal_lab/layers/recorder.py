@@ -104,6 +104,8 @@ class _Active:
 class RecorderLayer(BaseLayer):
     """Keeps the last ``capacity`` calls through it, with per-level timings."""
 
+    probes_below = True  # the operator wraps every level beneath it with ``probe``
+
     def __init__(self, capacity: int = 200) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             raise TypeError(f"RecorderLayer: capacity must be int, got {capacity!r}")

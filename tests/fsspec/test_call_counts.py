@@ -1,7 +1,7 @@
 """How many storage calls a parquet read makes through OpendalFileSystem.
 
 A counting layer, outermost on the operator, sees every call that reaches the service (its
-``plain_passthrough`` stays False, so the operator's fast path for plain stat/read goes through
+``forwards_plain`` stays empty, so plain stat/read calls go through
 it too). Each consumer reads one parquet file of two row groups and two columns, whole and one
 column, and the bounds are what such a read needs:
 
@@ -85,7 +85,7 @@ class CountingAccess(LayeredAccess):
 
 class CountingLayer(BaseLayer):
     access_class = CountingAccess
-    plain_passthrough = False  # the default, said aloud: the fast path must go through us
+    forwards_plain = frozenset()  # the default, said aloud: plain calls must go through us
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []

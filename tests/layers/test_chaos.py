@@ -84,7 +84,7 @@ def test_default_layer_injects_nothing_and_keeps_the_capability() -> None:
     assert [c for c in op.capability_changes() if c.layer == "ChaosLayer"] == []
     assert sum(layer.injected.values()) == 0
     assert layer.checked["write"] == 1
-    assert ChaosLayer.plain_passthrough is False
+    assert ChaosLayer.forwards_plain == frozenset()
 
 
 # -- rate and seed -------------------------------------------------------------------------

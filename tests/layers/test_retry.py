@@ -674,7 +674,7 @@ def test_capability_is_unchanged_and_the_layer_is_not_a_passthrough() -> None:
     assert not op.capability_changes() or all(
         c.layer not in ("ChaosLayer", "RetryLayer") for c in op.capability_changes()
     )
-    assert RetryLayer.plain_passthrough is False
+    assert RetryLayer.forwards_plain == frozenset()
 
 
 def test_an_operator_with_both_layers_pickles() -> None:

@@ -70,6 +70,6 @@ class _CapabilityCheckAccess(LayeredAccess):
 class CapabilityCheckLayer(BaseLayer):
     """Refuses the non-critical arguments a service would drop (opt-in)."""
 
-    plain_passthrough = True
+    forwards_plain = frozenset({"stat", "read"})
 
     access_class = _CapabilityCheckAccess

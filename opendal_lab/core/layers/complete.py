@@ -98,6 +98,6 @@ def _check_stored(meta: Metadata, given: int, opts: WriteOptions, scheme: str, p
 class CompleteLayer(BaseLayer):
     """Exact-size reads and verified writes (always on)."""
 
-    plain_passthrough = True
+    forwards_plain = frozenset({"stat", "read"})
 
     access_class = _CompleteAccess

@@ -195,6 +195,6 @@ class _CorrectnessCheckAccess(LayeredAccess):
 class CorrectnessCheckLayer(BaseLayer):
     """Rejects result-changing arguments the stack cannot honour (always on)."""
 
-    plain_passthrough = True
+    forwards_plain = frozenset({"stat", "read"})
 
     access_class = _CorrectnessCheckAccess

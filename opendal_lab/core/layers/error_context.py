@@ -186,6 +186,8 @@ def _describe_range(opts: ReadOptions) -> str:
 class ErrorContextLayer(BaseLayer):
     """Adds operation, service, path and byte counts to every error (always on)."""
 
-    plain_passthrough = True  # the operator adds the same context on its fast path
+    # A plain stat or read that nothing above acts on reaches the service directly, and
+    # the operator adds this same context (add_context) to what it raises.
+    forwards_plain = frozenset({"stat", "read"})
 
     access_class = _ErrorContextAccess

@@ -109,7 +109,6 @@ class ImmutableIndexLayer(BaseLayer):
     """Answers ``list`` from fixed keys: paths, or a mapping of path → Metadata (or None)."""
 
     access_class = _ImmutableIndexAccess
-    plain_passthrough = True  # stat and read are only forwarded
 
     def __init__(self, keys: Iterable[str] | Mapping[str, Metadata | None]) -> None:
         if isinstance(keys, (str, bytes)):

@@ -205,7 +205,7 @@ SWITCH_INFO: Mapping[str, SwitchInfo] = MappingProxyType(
 class SimulateLayer(BaseLayer):
     """Simulates missing capabilities; every switch on unless turned off by keyword."""
 
-    plain_passthrough = True
+    forwards_plain = frozenset({"stat", "read"})
 
     capability_effect: ClassVar = "simulated"
 
