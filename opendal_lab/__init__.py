@@ -7,6 +7,8 @@
 'simulated'
 """
 
+import importlib.metadata
+
 from opendal_lab.core.access import (
     Access,
     AccessInfo,
@@ -57,7 +59,7 @@ from opendal_lab.layers import (
     SimulationNotNeeded,
 )
 
-__version__ = "0.1.0"
+__version__ = importlib.metadata.version("opendal-lab")
 
 __all__ = [
     "GROUPS",

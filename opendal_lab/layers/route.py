@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opendal_lab.core.access import Access, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.errors import ConfigInvalid, Unsupported
+from opendal_lab.core.operator import Operator
 from opendal_lab.core.options import (
     CopyOptions,
     DeleteOptions,
@@ -35,9 +36,6 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.types import Entry, Metadata
-
-if TYPE_CHECKING:
-    from opendal_lab.core.operator import Operator
 
 __all__ = ["RouteLayer", "compile_glob"]
 
@@ -137,8 +135,6 @@ class RouteLayer(BaseLayer):
     access_class = _RouteAccess
 
     def __init__(self, routes: Mapping[str, Operator] | Sequence[tuple[str, Operator]]) -> None:
-        from opendal_lab.core.operator import Operator
-
         pairs = list(routes.items()) if isinstance(routes, Mapping) else list(routes)
         if not pairs:
             raise ConfigInvalid("RouteLayer needs at least one (pattern, operator) route")

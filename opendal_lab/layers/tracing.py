@@ -38,6 +38,7 @@ Needs ``pip install 'opendal-lab[tracing]'`` (opentelemetry-api only; the SDK is
 
 from __future__ import annotations
 
+import importlib.metadata
 import traceback
 from typing import Any, get_args
 
@@ -227,6 +228,4 @@ class TracingLayer(BaseLayer):
 
 
 def _version() -> str:
-    from opendal_lab import __version__
-
-    return __version__
+    return importlib.metadata.version("opendal-lab")
