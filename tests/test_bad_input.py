@@ -35,7 +35,7 @@ def state(op: Operator) -> list[tuple[str, bytes | None]]:
         (e.path, None if e.is_dir else op.read(e.path)) for e in op.list("/", recursive=True)
     ]
     if op.scheme == "fs":
-        for dirpath, dirnames, filenames in os.walk(op.info.root):
+        for dirpath, dirnames, filenames in os.walk(op.info().root):
             for name in sorted(dirnames + filenames):
                 seen.append((os.path.join(dirpath, name), None))
     return seen

@@ -90,7 +90,7 @@ def test_schemes_list_builtins_and_the_plugin() -> None:
 def test_plugin_service_works_through_the_default_stack() -> None:
     op = Operator("demo-kv", bucket="b1")
     assert op.scheme == "demo-kv"
-    assert op.info.name == "b1"
+    assert op.info().name == "b1"
     op.write("k", b"value")
     assert op.read("k") == b"value"
     assert op.read("k", suffix=3) == b"lue"  # simulated on a service without suffix reads
@@ -276,8 +276,8 @@ class HelperNamedInfoLayer(BaseLayer):
 def test_a_service_may_define_a_helper_named_info() -> None:
     register_service("helper-info", HelperNamedInfoService)
     op = Operator("helper-info", name="lab")
-    assert op.info.name == "lab"
-    assert op.info.scheme == "helper-info"
+    assert op.info().name == "lab"
+    assert op.info().scheme == "helper-info"
     assert op.stat("k").content_length == 5
     assert op.read("k") == b"value"
     with pytest.raises(FileNotFoundError):
@@ -288,7 +288,7 @@ def test_a_layer_access_may_define_a_helper_named_info() -> None:
     op = Operator("memory", name=f"registry-{uuid.uuid4().hex}").layer(HelperNamedInfoLayer())
     op.write("f", b"x")
     assert op.read("f") == b"F:x"
-    assert op.info.scheme == "memory"
+    assert op.info().scheme == "memory"
 
 
 def test_register_layer_at_run_time() -> None:
@@ -303,7 +303,7 @@ def test_register_layer_at_run_time() -> None:
 def test_memory_uri_names_the_store_and_the_prefix() -> None:
     name = f"registry-{uuid.uuid4().hex}"
     op = Operator.from_uri(f"memory://{name}/pre/fix")
-    assert (op.scheme, op.info.name, op.info.root) == ("memory", name, "/pre/fix/")
+    assert (op.scheme, op.info().name, op.info().root) == ("memory", name, "/pre/fix/")
     op.write("k", b"v")
     whole = Operator("memory", name=name)
     assert whole.read("pre/fix/k") == b"v"
@@ -315,7 +315,7 @@ def test_fs_and_file_uris_take_an_absolute_root(scheme: str, tmp_path: Path) -> 
     root = tmp_path / "data dir"
     op = Operator.from_uri(f"{scheme}://{root.as_posix().replace(' ', '%20')}")
     assert op.scheme == "fs"
-    assert op.info.root == str(root)
+    assert op.info().root == str(root)
     op.write("a.txt", b"hi")
     assert (root / "a.txt").read_bytes() == b"hi"
 

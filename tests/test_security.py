@@ -412,7 +412,7 @@ def test_a_root_given_through_a_symlink_is_resolved(tmp_path: Path) -> None:
     op = Operator("fs", root=str(tmp_path / "alias"))
     op.write("a.txt", b"x")
     assert (real / "a.txt").read_bytes() == b"x"
-    assert op.info.root == str(real)
+    assert op.info().root == str(real)
 
 
 @pytest.mark.parametrize(

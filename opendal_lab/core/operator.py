@@ -228,8 +228,9 @@ class Operator:
     def scheme(self) -> str:
         return self._scheme
 
-    @property
     def info(self) -> AccessInfo:
+        """Scheme, root, name and capability at the top of the stack (a method, as
+        ``Access.info()`` and the binding's ``capability()``)."""
         return self._access.info()
 
     @property
@@ -560,7 +561,7 @@ class Operator:
 
     def __repr__(self) -> str:
         names = " → ".join(level.name for level in self._levels)
-        return f"<Operator {self._scheme} root={self.info.root!r}: {names}>"
+        return f"<Operator {self._scheme} root={self.info().root!r}: {names}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from scheme and config where known, so workers open their own clients.

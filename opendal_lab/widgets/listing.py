@@ -88,7 +88,7 @@ def file_kind(path: str) -> str:
 def browser_title(op: Operator, root: str = ROOT) -> str:
     """``"memory · /"``, ``"s3 · demo-bucket/prefix"``, ``"fs · /data/logs"``: the service and
     where the browser starts (its namespace, such as a bucket, then its root and ``root``)."""
-    info = op.info
+    info = op.info()
     below = "/".join(p for p in (info.root.strip("/"), root.strip("/")) if p)
     if info.name and info.name != "default" and info.scheme != "memory":
         where = f"{info.name}/{below}" if below else info.name

@@ -37,13 +37,13 @@ def test_fs_face_without_root_maps_absolute_paths(
     monkeypatch.chdir(cwd)
     target = tmp_path / "x" / "y"
     fs = fsspec.filesystem("opendal+fs")
-    assert fs.operator.info.root == "/"
+    assert fs.operator.info().root == "/"
     fs.pipe(str(target), b"abs")
     assert target.read_bytes() == b"abs"
     assert list(cwd.iterdir()) == []  # nothing below the current directory
     assert fs.cat(str(target)) == b"abs"
     assert fsspec.filesystem("opendal+fs", root="/") is fs  # one cached instance
-    assert OpendalFileSystem(scheme="fs").operator.info.root == "/"
+    assert OpendalFileSystem(scheme="fs").operator.info().root == "/"
 
 
 # -- 3. every URL handed out reopens the same object ------------------------------------
@@ -60,7 +60,7 @@ def test_memory_urls_reopen() -> None:
 
 def test_unnamed_memory_url_names_the_default_store() -> None:
     op = Operator("memory")
-    assert op.info.name == "default"
+    assert op.info().name == "default"
     fs = OpendalFileSystem(operator=op)
     key = f"unnamed-{uuid.uuid4().hex}"
     fs.pipe_file(key, b"default")

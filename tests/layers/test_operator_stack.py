@@ -95,8 +95,8 @@ def test_native_and_effective_capability() -> None:
         "delete_with_recursive": (True, False),
         "read_with_suffix": (True, False),
     }
-    assert op.info.capability == effective
-    assert op.info.native_capability == native
+    assert op.info().capability == effective
+    assert op.info().native_capability == native
 
 
 def test_capability_changes_record_layer_and_how() -> None:

@@ -229,7 +229,7 @@ def test_credentials_never_reach_logs_spans_reprs_or_errors(
             for operator in (op, nobucket, nowhere)
             for o in (
                 operator,
-                operator.info,
+                operator.info(),
                 operator.stack,
                 operator.capability_report(),
                 *(level.access for level in operator.stack),

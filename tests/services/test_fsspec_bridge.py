@@ -135,7 +135,7 @@ def test_filesystem_instance_passed_directly() -> None:
     op.write("x", b"in the instance")
     assert fs.cat_file("/inst/x") == b"in the instance"
     assert op.scheme == "fsspec"
-    assert op.info.name == "memory"
+    assert op.info().name == "memory"
     # The same instance as config: Operator("fsspec", fs=...) builds the service for you.
     same = Operator("fsspec", fs=fs, root="/inst")
     assert same.read("x") == b"in the instance"
@@ -163,7 +163,7 @@ def test_pickled_service_operator_keeps_root(tmp_path: Path) -> None:
     op = Operator.from_service(FsspecService("file", str(tmp_path)))
     op.write("f", b"1")
     clone = pickle.loads(pickle.dumps(op))
-    assert clone.info.root == op.info.root
+    assert clone.info().root == op.info().root
     assert clone.read("f") == b"1"
 
 

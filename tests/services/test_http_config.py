@@ -31,18 +31,18 @@ def site(http_server: HttpServer) -> str:
 def test_from_uri_with_and_without_root(http_server: HttpServer, site: str) -> None:
     with_root = Operator.from_uri(f"{http_server.url}/{site}/d")
     assert with_root.read("x.txt") == b"hello"
-    assert with_root.info.root == f"/{site}/d/"
+    assert with_root.info().root == f"/{site}/d/"
     bare = Operator.from_uri(http_server.url)
     assert bare.read(f"{site}/d/x.txt") == b"hello"
-    assert bare.info.root == "/"
-    assert bare.info.name == http_server.url
+    assert bare.info().root == "/"
+    assert bare.info().name == http_server.url
 
 
 def test_https_uri_keeps_the_scheme() -> None:
     op = Operator.from_uri("https://example.invalid:8443/data/set")
     assert op.scheme == "http"
-    assert op.info.name == "https://example.invalid:8443"
-    assert op.info.root == "/data/set/"
+    assert op.info().name == "https://example.invalid:8443"
+    assert op.info().root == "/data/set/"
 
 
 def test_endpoint_path_is_a_prefix(http_server: HttpServer, site: str) -> None:
@@ -117,7 +117,7 @@ def test_basic_auth_by_config_by_uri_and_by_endpoint(http_server: HttpServer, se
     for op in ops:
         assert op.read("f.txt") == b"secret data"
         assert op.stat("f.txt").content_length == 11
-        for text in (repr(op), repr(op.stack[0].access), str(op.info)):
+        for text in (repr(op), repr(op.stack[0].access), str(op.info())):
             _no_secret(text, http_server)
         assert "auth='basic'" in repr(op.stack[0].access)
         with pytest.raises(NotFound) as info:

@@ -70,14 +70,14 @@ def test_from_uri_memory() -> None:
     op.write("a", b"1")
     assert op.read("a") == b"1"
     assert op.scheme == "opendal"
-    assert op.info.name == "memory"
+    assert op.info().name == "memory"
 
 
 def test_from_uri_fs(tmp_path: Path) -> None:
     op = Operator.from_uri(f"opendal+fs://{tmp_path}")
     op.write("d/f", b"on disk")
     assert (tmp_path / "d" / "f").read_bytes() == b"on disk"
-    assert op.info.root == str(tmp_path)
+    assert op.info().root == str(tmp_path)
 
 
 def test_options_become_strings(tmp_path: Path) -> None:

@@ -371,7 +371,7 @@ def test_from_uri(moto_server: MotoServer, s3_bucket: str) -> None:
         access_key_id=moto_server.access_key_id,
         secret_access_key=moto_server.secret_access_key,
     )
-    assert op.info.root == "/pre/fix/"
+    assert op.info().root == "/pre/fix/"
     op.write("f", b"x")
     assert _keys(moto_server, s3_bucket) == ["pre/fix/f"]
     with pytest.raises(od.ConfigInvalid, match="sub-scheme"):
@@ -524,7 +524,7 @@ def test_secrets_never_show(
     token = "session-token-that-must-not-leak-123"
     caplog.set_level(logging.DEBUG)
     op = od.Operator("s3", **moto_server.config(s3_bucket, session_token=token))
-    texts = [repr(op), str(op), repr(op.stack[0].access), repr(op.info)]
+    texts = [repr(op), str(op), repr(op.stack[0].access), repr(op.info())]
     texts.append(repr(op.stack[0].access._cfg))  # type: ignore[attr-defined]
     op.write("f", b"x")
     op.read("f")

@@ -239,7 +239,7 @@ def test_browser_title_and_paging_say_what_and_how(
     assert (b.paging, b.paging_label) == ("service", PAGING["service"])
     assert Browser(tree, "data").title == "memory · /data"
     fs_browser = Browser(fs)
-    assert fs_browser.title == f"fs · {fs.info.root.rstrip('/')}"
+    assert fs_browser.title == f"fs · {fs.info().root.rstrip('/')}"
     assert fs_browser.paging == "here"
     assert browser_title(s3) == "s3 · demo"
     prefixed = Operator("s3", **{**_s3_config(s3), "root": "/prefix"})
@@ -249,7 +249,7 @@ def test_browser_title_and_paging_say_what_and_how(
 
 def _s3_config(op: Operator) -> dict[str, Any]:
     return {
-        "bucket": op.info.name,
+        "bucket": op.info().name,
         "endpoint": "http://127.0.0.1:9",
         "region": "us-east-1",
         "allow_anonymous": True,
