@@ -830,7 +830,7 @@ class OpendalS3FileSystem(OpendalFileSystem):
 
 def _url_bases(operator: Operator) -> tuple[str, ...]:
     """The URL prefixes naming ``operator``'s root, the canonical one first; () if none can."""
-    info = operator.info
+    info = operator.info()
     scheme = operator.scheme
     if scheme == "fs":
         return (f"opendal+fs://{info.root.rstrip('/')}/",)  # the root is a real absolute path

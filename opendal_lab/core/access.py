@@ -305,7 +305,9 @@ def plain_call(access: Access, operation: Literal["stat", "read"]) -> Callable[.
     default options. It is ``access``'s own method unless ``access`` is a layer that only
     forwards plain calls (``BaseLayer.forwards_plain``), in which case it is the one of the
     level below; a service or any other ``Access`` serves them itself."""
-    return access.__dict__.get(f"plain_{operation}") or getattr(access, operation)
+    method: Callable[..., Any] = getattr(access, operation)
+    plain: Callable[..., Any] = getattr(access, "__dict__", {}).get(f"plain_{operation}", method)
+    return plain
 
 
 class Layer(Protocol):
@@ -332,9 +334,9 @@ class Layer(Protocol):
     @property
     def name(self) -> str: ...
 
-    capability_effect: Literal["simulated", "overridden"]
-    forwards_plain: frozenset[str]
-    probes_below: bool
+    capability_effect: ClassVar[Literal["simulated", "overridden"]]
+    forwards_plain: ClassVar[frozenset[str]]
+    probes_below: ClassVar[bool]
 
     def wrap(self, inner: Access) -> Access: ...
     def capability(self, inner: Capability) -> Capability: ...

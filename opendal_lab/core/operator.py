@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -201,8 +201,8 @@ class Operator:
         self._levels = tuple(levels)
         self._scheme = info.scheme
         # Where a plain stat or read (a file path, default options) enters the one chain.
-        self._plain_stat = plain_call(access, "stat")
-        self._plain_read = plain_call(access, "read")
+        self._plain_stat: Callable[[str, StatOptions], Metadata] = plain_call(access, "stat")
+        self._plain_read: Callable[[str, ReadOptions], bytes] = plain_call(access, "read")
         self._seen: dict[str, str] = {}
 
     def _all_layers(self) -> list[Layer]:

@@ -18,8 +18,7 @@ redraws now and ``close()`` stops listening. Given calls, it draws them once.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import traitlets
 
@@ -34,6 +33,7 @@ from opendal_lab.widgets.portability import (
     portability_html,
     portability_text,
 )
+from opendal_lab.widgets.redraw import ThrottledRedraw
 from opendal_lab.widgets.tables import Operators, label_operators
 from opendal_lab.widgets.trace import find_recorder
 
@@ -76,16 +76,12 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
         else:
             self._calls = list(given)
         self._targets = label_operators(targets)
-        self.throttle = throttle
-        self._timer_lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self.table = check_portability(self._current(), self._targets)
+        self._redraws = ThrottledRedraw(self._redraw, throttle)
         super().__init__(legend=[[state, sym, meaning] for state, (sym, meaning) in STATES.items()])
         self.add_class("opendal-portability-check")
-        self._draw(self.table)
-        self._stop: Callable[[], None] | None = None
+        self._redraws.now()
         if self.recorder is not None:
-            self._stop = self.recorder.listen(self._on_call)
+            self._redraws.follow(self.recorder)
 
     def _current(self) -> list[Call | Request]:
         return list(self.recorder.calls) if self.recorder is not None else self._calls
@@ -98,31 +94,16 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
 
     def refresh(self) -> None:
         """Check the recorder's calls again and send the table to the page now."""
-        with self._timer_lock:
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._redraws.now()
+
+    def _redraw(self) -> None:
         self.table = check_portability(self._current(), self._targets)
         self._draw(self.table)
 
-    def _on_call(self, call: Call) -> None:
-        with self._timer_lock:
-            if self._timer is not None:
-                return  # a redraw is due: it will include this call
-            self._timer = threading.Timer(self.throttle, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
-
     def close(self) -> None:
-        stop, self._stop = getattr(self, "_stop", None), None
-        if stop is not None:
-            stop()
-        lock = getattr(self, "_timer_lock", None)
-        if lock is not None:
-            with lock:
-                timer, self._timer = self._timer, None
-            if timer is not None:
-                timer.cancel()
+        redraws = getattr(self, "_redraws", None)  # None if __init__ failed early
+        if redraws is not None:
+            redraws.close()
         super().close()
 
     # -- fallbacks -------------------------------------------------------------------------

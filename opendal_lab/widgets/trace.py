@@ -22,8 +22,6 @@ raises is recorded like any call and does not break the viewer. ``close()`` stop
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
@@ -31,8 +29,9 @@ from typing import Any
 import traitlets
 
 from opendal_lab.core.operator import Operator
-from opendal_lab.layers.recorder import Call, RecorderLayer
+from opendal_lab.layers.recorder import RecorderLayer
 from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
+from opendal_lab.widgets.redraw import ThrottledRedraw
 from opendal_lab.widgets.waterfall import (
     OUTCOMES,
     TraceRow,
@@ -88,22 +87,16 @@ class TraceViewer(FallbackRepr, anywidget.AnyWidget):
             )
         self.recorder = source
         self.max_rows = max_rows
-        self.throttle = throttle
         self.actions = dict(actions or {})
         for name, action in self.actions.items():
             if not callable(action):
                 raise TypeError(f"TraceViewer: action {name!r} must be callable")
-        self._timer_lock = threading.Lock()  # guards the timer and the time of the last redraw
-        self._redraw_lock = (
-            threading.Lock()
-        )  # one redraw at a time, so an older one never lands last
-        self._timer: threading.Timer | None = None
-        self._last = float("-inf")  # time.monotonic() of the last redraw
+        self._redraws = ThrottledRedraw(self._redraw, throttle)
         super().__init__(_actions=list(self.actions))
         self.add_class("opendal-trace-viewer")
         self.on_msg(self._on_message)
-        self._stop: Callable[[], None] | None = source.listen(self._on_call)
-        self.refresh()
+        self._redraws.now()
+        self._redraws.follow(source)
 
     @traitlets.validate("outcome")
     def _valid_outcome(self, proposal: Any) -> str:
@@ -130,33 +123,17 @@ class TraceViewer(FallbackRepr, anywidget.AnyWidget):
 
     def refresh(self) -> None:
         """Send the current rows to the page now."""
-        with self._timer_lock:
-            timer, self._timer = self._timer, None
-            self._last = time.monotonic()
-        if timer is not None:
-            timer.cancel()
-        with self._redraw_lock:
-            calls = self.recorder.calls
-            rows = trace_rows(calls, self.max_rows)
-            self.set_trait("_total", len(calls))
-            self.set_trait("_calls", [row.to_json() for row in rows])
+        self._redraws.now()
+
+    def _redraw(self) -> None:
+        calls = self.recorder.calls
+        rows = trace_rows(calls, self.max_rows)
+        self.set_trait("_total", len(calls))
+        self.set_trait("_calls", [row.to_json() for row in rows])
 
     def clear(self) -> None:
         """Forget every recorded call and empty the list."""
         self.recorder.clear()
-        self.refresh()
-
-    # -- live updates ----------------------------------------------------------------------
-    def _on_call(self, call: Call) -> None:
-        with self._timer_lock:
-            if self._timer is not None:
-                return  # a redraw is already due: it will include this call
-            wait = self._last + self.throttle - time.monotonic()
-            if wait > 0:
-                self._timer = threading.Timer(wait, self.refresh)
-                self._timer.daemon = True
-                self._timer.start()
-                return
         self.refresh()
 
     def run(self, name: str) -> None:
@@ -174,15 +151,9 @@ class TraceViewer(FallbackRepr, anywidget.AnyWidget):
             self.run(content["name"])
 
     def close(self) -> None:
-        stop, self._stop = getattr(self, "_stop", None), None
-        if stop is not None:
-            stop()
-        lock = getattr(self, "_timer_lock", None)
-        if lock is not None:
-            with lock:
-                timer, self._timer = self._timer, None
-            if timer is not None:
-                timer.cancel()
+        redraws = getattr(self, "_redraws", None)  # None if __init__ failed early
+        if redraws is not None:
+            redraws.close()
         super().close()
 
     # -- fallbacks -------------------------------------------------------------------------

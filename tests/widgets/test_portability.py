@@ -455,7 +455,7 @@ def test_widget_follows_the_recorder(
     op.read("d/a.txt")
     widget.refresh()  # refresh still reads the recorder; only the live redraw stopped
     assert len(widget.rows) == 4
-    assert not any(t.is_alive() for t in [widget._timer] if t is not None)
+    assert not any(t.is_alive() for t in [widget._redraws.timer] if t is not None)
 
 
 def test_widget_takes_calls_and_refuses_other_things(memory: Operator, fs: Operator) -> None:

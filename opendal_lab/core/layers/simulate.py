@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from opendal_lab.core.access import (
     Access,
@@ -207,7 +207,7 @@ class SimulateLayer(BaseLayer):
 
     forwards_plain = frozenset({"stat", "read"})
 
-    capability_effect: ClassVar = "simulated"
+    capability_effect: ClassVar[Literal["simulated", "overridden"]] = "simulated"
 
     def __init__(
         self,
