@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.errors import Error, Unsupported
@@ -56,6 +56,7 @@ __all__ = [
     "LayeredAccess",
     "Service",
     "Writer",
+    "WriterWrapper",
     "delete_each",
     "plain_call",
 ]
@@ -74,6 +75,7 @@ OPERATIONS = (
     "presign",
 )
 
+AccessT = TypeVar("AccessT")
 PresignOperation = Literal["read", "stat", "write", "delete"]
 #: What ``delete_many`` returns: the paths that could not be deleted, with why.
 Failures = list[tuple[str, Error]]
@@ -144,6 +146,18 @@ class BufferedWriter:
 
     def abort(self) -> None:
         self._chunks = []
+
+
+class WriterWrapper(Generic[AccessT]):
+    """Base for a layer's streaming writer around the one below: it keeps the inner writer,
+    the layer's access (whose hooks it calls) and the path."""
+
+    __slots__ = ("_access", "_inner", "_path")
+
+    def __init__(self, inner: Writer, access: AccessT, path: str) -> None:
+        self._inner = inner
+        self._access = access
+        self._path = path
 
 
 def delete_each(

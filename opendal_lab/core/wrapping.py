@@ -19,7 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from opendal_lab.core.access import Failures, LayeredAccess, PresignOperation, Writer
+from opendal_lab.core.access import (
+    Failures,
+    LayeredAccess,
+    PresignOperation,
+    Writer,
+    WriterWrapper,
+)
 from opendal_lab.core.errors import Unexpected
 from opendal_lab.core.options import (
     CopyOptions,
@@ -75,7 +81,7 @@ class CallWrapper(LayeredAccess):
 
     def writer(self, path: str, opts: WriteOptions) -> Writer:
         inner = self._around("write", path, self.inner.writer, path, opts)
-        return _WrappedWriter(self, path, inner)
+        return _WrappedWriter(inner, self, path)
 
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
         # Created here, not in the generator, so an error raises at list().
@@ -115,15 +121,10 @@ class CallWrapper(LayeredAccess):
         )
 
 
-class _WrappedWriter:
+class _WrappedWriter(WriterWrapper[CallWrapper]):
     """Each ``write``, ``close`` and ``abort`` through ``_around``, named ``write``."""
 
-    __slots__ = ("_access", "_inner", "_path")
-
-    def __init__(self, access: CallWrapper, path: str, inner: Writer) -> None:
-        self._access = access
-        self._path = path
-        self._inner = inner
+    __slots__ = ()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._access._around("write", self._path, self._inner.write, data)

@@ -39,7 +39,6 @@ the outer one)::
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -51,6 +50,7 @@ from opendal_lab.core.access import (
     Failures,
     LayeredAccess,
     Writer,
+    WriterWrapper,
 )
 from opendal_lab.core.errors import ConfigInvalid, Error, ErrorStatus, Unexpected
 from opendal_lab.core.options import (
@@ -62,6 +62,7 @@ from opendal_lab.core.options import (
     StatOptions,
     WriteOptions,
 )
+from opendal_lab.core.sync import FreshLock
 from opendal_lab.core.types import Entry, Metadata
 
 __all__ = ["CHAOS_OPERATIONS", "ChaosLayer"]
@@ -183,15 +184,10 @@ class _ChaosAccess(LayeredAccess):
         self.inner.rename(source, target, opts)
 
 
-class _ChaosWriter:
+class _ChaosWriter(WriterWrapper["_ChaosAccess"]):
     """Rolls before each ``write`` and ``close``; ``abort`` always goes through."""
 
-    __slots__ = ("_access", "_inner", "_path")
-
-    def __init__(self, inner: Writer, access: _ChaosAccess, path: str) -> None:
-        self._inner = inner
-        self._access = access
-        self._path = path
+    __slots__ = ()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._access._fail("writer.write", "write", self._path, chunk=len(data))
@@ -249,7 +245,7 @@ class ChaosLayer(BaseLayer):
         self.seed = seed
         self.operations = _operations(operations)
         self._rng = random.Random(seed)
-        self._lock = threading.Lock()
+        self._lock = FreshLock()
         self._injected: Counter[str] = Counter()
         self._checked: Counter[str] = Counter()
 
@@ -289,15 +285,6 @@ class ChaosLayer(BaseLayer):
                 return None
             self._injected["short_read"] += 1
             return self._rng.randrange(length)
-
-    def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        del state["_lock"]  # locks do not pickle; a rebuilt layer gets a fresh one
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         args = [f"{self.error_rate!r}"]

@@ -33,7 +33,7 @@ from opendal_lab.widgets.portability import (
     portability_html,
     portability_text,
 )
-from opendal_lab.widgets.redraw import ThrottledRedraw
+from opendal_lab.widgets.redraw import FollowsRecorder, ThrottledRedraw
 from opendal_lab.widgets.tables import Operators, label_operators
 from opendal_lab.widgets.trace import find_recorder
 
@@ -42,7 +42,7 @@ __all__ = ["PortabilityCheck"]
 THROTTLE_SECONDS = 0.1
 
 
-class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
+class PortabilityCheck(FollowsRecorder, FallbackRepr, anywidget.AnyWidget):
     """Recorded calls (rows) against target operators (columns): native, simulated or not."""
 
     _esm = static_esm("portability.js")
@@ -92,19 +92,9 @@ class PortabilityCheck(FallbackRepr, anywidget.AnyWidget):
         self.set_trait("rows", data["rows"])
         self.set_trait("totals", data["totals"])
 
-    def refresh(self) -> None:
-        """Check the recorder's calls again and send the table to the page now."""
-        self._redraws.now()
-
     def _redraw(self) -> None:
         self.table = check_portability(self._current(), self._targets)
         self._draw(self.table)
-
-    def close(self) -> None:
-        redraws = getattr(self, "_redraws", None)  # None if __init__ failed early
-        if redraws is not None:
-            redraws.close()
-        super().close()
 
     # -- fallbacks -------------------------------------------------------------------------
     def _fallback_text(self) -> str:

@@ -61,3 +61,23 @@ class ThrottledRedraw:
             timer, self.timer = self.timer, None
         if timer is not None:
             timer.cancel()
+
+
+class FollowsRecorder:
+    """For widgets that redraw as calls come in: ``_redraw`` draws, ``refresh`` draws now,
+    ``close`` stops following (set ``_redraws`` in ``__init__``)."""
+
+    _redraws: ThrottledRedraw | None = None  # None until __init__ sets it (or if it failed)
+
+    def _redraw(self) -> None:
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Send what the recorder holds now to the page."""
+        if self._redraws is not None:
+            self._redraws.now()
+
+    def close(self) -> None:
+        if self._redraws is not None:
+            self._redraws.close()
+        super().close()  # type: ignore[misc]

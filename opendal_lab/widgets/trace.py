@@ -31,7 +31,7 @@ import traitlets
 from opendal_lab.core.operator import Operator
 from opendal_lab.layers.recorder import RecorderLayer
 from opendal_lab.widgets._base import FallbackRepr, anywidget, static_css, static_esm
-from opendal_lab.widgets.redraw import ThrottledRedraw
+from opendal_lab.widgets.redraw import FollowsRecorder, ThrottledRedraw
 from opendal_lab.widgets.waterfall import (
     OUTCOMES,
     TraceRow,
@@ -56,7 +56,7 @@ def find_recorder(op: Operator) -> RecorderLayer:
     )
 
 
-class TraceViewer(FallbackRepr, anywidget.AnyWidget):
+class TraceViewer(FollowsRecorder, FallbackRepr, anywidget.AnyWidget):
     """Live list of a RecorderLayer's calls (the newest ``max_rows``, newest last)."""
 
     _esm = static_esm("trace.js")
@@ -121,10 +121,6 @@ class TraceViewer(FallbackRepr, anywidget.AnyWidget):
         """``rows`` through the operation and outcome filters."""
         return filter_rows(self.rows, self.operation, self.outcome)
 
-    def refresh(self) -> None:
-        """Send the current rows to the page now."""
-        self._redraws.now()
-
     def _redraw(self) -> None:
         calls = self.recorder.calls
         rows = trace_rows(calls, self.max_rows)
@@ -149,12 +145,6 @@ class TraceViewer(FallbackRepr, anywidget.AnyWidget):
             self.clear()
         elif content.get("type") == "action" and content.get("name") in self.actions:
             self.run(content["name"])
-
-    def close(self) -> None:
-        redraws = getattr(self, "_redraws", None)  # None if __init__ failed early
-        if redraws is not None:
-            redraws.close()
-        super().close()
 
     # -- fallbacks -------------------------------------------------------------------------
     # Where these show (GitHub, an untrusted notebook) <style> is stripped anyway, and

@@ -12,14 +12,10 @@ a bug in your program::
 
 from __future__ import annotations
 
-from opendal_lab.core.access import BaseLayer, LayeredAccess, Writer
-from opendal_lab.core.layers.correctness_check import check_arguments
+from opendal_lab.core.access import BaseLayer, Writer
+from opendal_lab.core.layers.correctness_check import ArgumentCheckAccess, check_arguments
 from opendal_lab.core.options import (
-    DEFAULT_READ,
-    DEFAULT_STAT,
     DEFAULT_WRITE,
-    ReadOptions,
-    StatOptions,
     WriteOptions,
 )
 from opendal_lab.core.types import Metadata
@@ -45,16 +41,9 @@ _READ = (
 )
 
 
-class _CapabilityCheckAccess(LayeredAccess):
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        if opts is not DEFAULT_STAT:
-            check_arguments(self._access_info, "stat", opts, _STAT, path)
-        return self.inner.stat(path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        if opts is not DEFAULT_READ:
-            check_arguments(self._access_info, "read", opts, _READ, path)
-        return self.inner.read(path, opts)
+class _CapabilityCheckAccess(ArgumentCheckAccess):
+    stat_rules = _STAT
+    read_rules = _READ
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
         if opts is not DEFAULT_WRITE:

@@ -13,6 +13,7 @@ The check costs one identity test when a call has no options.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.capability import Capability
@@ -36,7 +37,7 @@ from opendal_lab.core.options import (
 )
 from opendal_lab.core.types import Entry, Metadata
 
-__all__ = ["CorrectnessCheckLayer", "check_arguments", "unsupported"]
+__all__ = ["ArgumentCheckAccess", "CorrectnessCheckLayer", "check_arguments", "unsupported"]
 
 
 def unsupported(
@@ -113,7 +114,29 @@ _COPY = (("if_not_exists", "copy_with_if_not_exists"),)
 _RENAME = (("if_not_exists", "rename_with_if_not_exists"),)
 
 
-class _CorrectnessCheckAccess(LayeredAccess):
+class ArgumentCheckAccess(LayeredAccess):
+    """Checks a stat's and a read's options against ``stat_rules`` and ``read_rules``
+    (argument, capability field) before forwarding; a call without options costs one
+    identity test. CorrectnessCheck and CapabilityCheck differ only in their rules."""
+
+    stat_rules: ClassVar[tuple[tuple[str, str], ...]] = ()
+    read_rules: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def stat(self, path: str, opts: StatOptions) -> Metadata:
+        if opts is not DEFAULT_STAT:
+            check_arguments(self._access_info, "stat", opts, self.stat_rules, path)
+        return self.inner.stat(path, opts)
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        if opts is not DEFAULT_READ:
+            check_arguments(self._access_info, "read", opts, self.read_rules, path)
+        return self.inner.read(path, opts)
+
+
+class _CorrectnessCheckAccess(ArgumentCheckAccess):
+    stat_rules = _STAT
+    read_rules = _READ
+
     def __init__(self, inner: Access, layer: BaseLayer) -> None:
         super().__init__(inner, layer)
         cap = self._access_info.capability
@@ -123,16 +146,6 @@ class _CorrectnessCheckAccess(LayeredAccess):
     def _require(self, operation: str, field: str, path: str) -> None:
         if not getattr(self._access_info.capability, field):
             raise unsupported(self._access_info, operation, operation, field, path)
-
-    def stat(self, path: str, opts: StatOptions) -> Metadata:
-        if opts is not DEFAULT_STAT:
-            check_arguments(self._access_info, "stat", opts, _STAT, path)
-        return self.inner.stat(path, opts)
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        if opts is not DEFAULT_READ:
-            check_arguments(self._access_info, "read", opts, _READ, path)
-        return self.inner.read(path, opts)
 
     def _check_write(self, path: str, opts: WriteOptions, size: int | None) -> None:
         cap = self._access_info.capability

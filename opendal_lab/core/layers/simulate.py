@@ -29,7 +29,6 @@ The default operator stack puts it right above ErrorContext:
 from __future__ import annotations
 
 import dataclasses
-import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from opendal_lab.core.options import (
     StatOptions,
 )
 from opendal_lab.core.path import ROOT
+from opendal_lab.core.sync import FreshLock
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
 __all__ = [
@@ -235,7 +235,7 @@ class SimulateLayer(BaseLayer):
                 raise TypeError(f"SimulateLayer: switch {name!r} must be bool, got {value!r}")
         self.warn_unneeded = warn_unneeded
         self.counters: dict[str, int] = dict.fromkeys(SWITCHES, 0)
-        self._lock = threading.Lock()
+        self._lock = FreshLock()
 
     @classmethod
     def none(cls) -> SimulateLayer:
@@ -265,15 +265,6 @@ class SimulateLayer(BaseLayer):
                 stacklevel=3,
             )
         return _SimulateAccess(inner, self)
-
-    def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        del state["_lock"]  # locks do not pickle; a rebuilt layer gets a fresh one
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def count(self, switch: str) -> None:
         with self._lock:
