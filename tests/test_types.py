@@ -298,3 +298,36 @@ def test_entries_from_a_listing() -> None:
     assert entries["d/f"].is_file
     assert entries["d/f"].metadata.content_length == 2
     assert entries["d/f"].name == "f"
+
+
+@pytest.mark.parametrize(
+    ("mode", "is_dir", "is_file"),
+    [
+        (EntryMode.DIR, True, False),
+        (EntryMode.FILE, False, True),
+        (EntryMode.UNKNOWN, False, False),
+    ],
+)
+def test_entry_mode_methods(mode: EntryMode, is_dir: bool, is_file: bool) -> None:
+    # Methods, as on the opendal binding's EntryMode.
+    assert (mode.is_dir(), mode.is_file()) == (is_dir, is_file)
+
+
+def test_metadata_is_frozen_and_replace_copies() -> None:
+    meta = Metadata(EntryMode.FILE, content_length=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        meta.content_length = 4  # type: ignore[misc]
+    changed = meta.replace(content_type="text/plain")
+    assert (changed.content_length, changed.content_type) == (3, "text/plain")
+    assert meta.content_type is None
+
+
+def test_dir_metadata_is_one_shared_instance() -> None:
+    from opendal_lab.core.types import DIR_METADATA
+
+    op = od.Operator("memory", name="types-dir-metadata")
+    op.write("d/f", b"1")
+    entries = {e.path: e for e in op.list("/", recursive=False)}
+    assert entries["d/"].metadata is DIR_METADATA
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DIR_METADATA.mode = EntryMode.FILE  # type: ignore[misc]

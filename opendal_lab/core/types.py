@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from opendal_lab.core.path import basename
 
 __all__ = ["Entry", "EntryMode", "Metadata", "PresignedRequest"]
 
@@ -14,12 +18,21 @@ class EntryMode(str, enum.Enum):
     DIR = "dir"
     UNKNOWN = "unknown"
 
+    def is_dir(self) -> bool:
+        """Whether this is ``DIR`` (a method, as on the opendal binding's ``EntryMode``)."""
+        return self is EntryMode.DIR
 
-@dataclass(slots=True)
+    def is_file(self) -> bool:
+        """Whether this is ``FILE`` (a method, as on the opendal binding's ``EntryMode``)."""
+        return self is EntryMode.FILE
+
+
+@dataclass(frozen=True, slots=True)
 class Metadata:
-    """Metadata of one object or directory. Treat it as read-only.
+    """Metadata of one object or directory; frozen, so one instance can be shared.
 
     ``None`` means the service did not say; ``content_length`` of a directory is ``None``.
+    For a changed copy, ``meta.replace(content_type=...)`` (``dataclasses.replace``).
     """
 
     mode: EntryMode
@@ -44,7 +57,13 @@ class Metadata:
     def is_dir(self) -> bool:
         return self.mode is EntryMode.DIR
 
+    def replace(self, **changes: Any) -> Metadata:
+        """A copy with ``changes`` applied (the fields keep their names)."""
+        return dataclasses.replace(self, **changes)
 
+
+# The metadata of a directory nothing more is known of; frozen, so every service hands out
+# this one instance.
 DIR_METADATA = Metadata(EntryMode.DIR)
 
 
@@ -57,10 +76,8 @@ class Entry:
 
     @property
     def name(self) -> str:
-        """The last path segment, with its trailing ``/`` for a directory."""
-        trimmed = self.path[:-1] if self.path.endswith("/") else self.path
-        name = trimmed.rsplit("/", 1)[-1]
-        return name + "/" if self.path.endswith("/") and name else name or "/"
+        """The last path segment, with its trailing ``/`` for a directory (``/`` for the root)."""
+        return basename(self.path)
 
     @property
     def is_dir(self) -> bool:
