@@ -32,6 +32,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT
+from opendal_lab.core.prefix_scan import has_prefix, scan
 from opendal_lab.core.registry import Registry, refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
@@ -64,15 +65,16 @@ class MemoryStore:
         if self.objects.pop(key, None) is not None:
             del self.keys[bisect.bisect_left(self.keys, key)]
 
-    def page(self, start: str, prefix: str) -> list[str]:
-        """Up to ``_PAGE`` keys ``>= start`` that start with ``prefix``."""
-        with self.lock:
-            keys = self.keys
-            i = bisect.bisect_left(keys, start)
-            out = keys[i : i + _PAGE]
-        if out and not out[-1].startswith(prefix):
-            out = [k for k in out if k.startswith(prefix)]
-        return out
+    def keys_from(self, start: str) -> Iterator[str]:
+        """The keys ``>= start`` in order, copied ``_PAGE`` at a time under the lock."""
+        while True:
+            with self.lock:
+                i = bisect.bisect_left(self.keys, start)
+                page = self.keys[i : i + _PAGE]
+            yield from page
+            if len(page) < _PAGE:
+                return
+            start = page[-1] + "\0"
 
 
 _STORES: dict[str, MemoryStore] = {}
@@ -88,11 +90,6 @@ def clear_stores() -> None:
     """Forget every named store (tests use it to start clean)."""
     with _STORES_LOCK:
         _STORES.clear()
-
-
-def _after_subtree(prefix: str) -> str:
-    """The smallest key sorting after every key that starts with ``prefix`` (a dir ending in /)."""
-    return prefix[:-1] + "0"  # "0" is the character after "/"
 
 
 class MemoryService(Service):
@@ -152,7 +149,8 @@ class MemoryService(Service):
         return self._prefix if path == ROOT else self._prefix + path
 
     def _has_children(self, key: str) -> bool:
-        return bool(self._store.page(key, key))
+        with self._store.lock:
+            return has_prefix(self._store.keys, key)
 
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
@@ -231,30 +229,13 @@ class MemoryService(Service):
         """Entries for keys under ``prefix``, in order, one locked page at a time."""
         strip = len(self._prefix)
         objects = self._store.objects
-        # NUL never occurs in a path, so `after + "\0"` is the first key after `after`.
-        start = prefix if start_after is None else max(prefix, self._key(start_after) + "\0")
-        while True:
-            page = self._store.page(start, prefix)
-            if not page:
-                return
-            for k in page:
-                if k == skip:
-                    continue
-                cut = -1 if recursive else k.find("/", len(dir_key))
-                if cut != -1:
-                    sub = k[: cut + 1]
-                    if start_after is None or sub[strip:] > start_after:
-                        marker = objects.get(sub)
-                        yield Entry(sub[strip:], marker[1] if marker else DIR_METADATA)
-                    start = _after_subtree(sub)
-                    break
-                obj = objects.get(k)
-                if obj is not None:
-                    yield Entry(k[strip:], obj[1])
-            else:
-                if len(page) < _PAGE:
-                    return
-                start = page[-1] + "\0"
+        after = None if start_after is None else self._prefix + start_after
+        for key, is_sub_dir in scan(self._store.keys_from, dir_key, prefix, recursive, after, skip):
+            obj = objects.get(key)
+            if is_sub_dir:
+                yield Entry(key[strip:], obj[1] if obj is not None else DIR_METADATA)
+            elif obj is not None:  # None: deleted since its page was copied
+                yield Entry(key[strip:], obj[1])
 
     # -- delete, copy, rename -----------------------------------------------------
     def delete(self, path: str, opts: DeleteOptions) -> None:
@@ -304,15 +285,8 @@ def _metadata(path: str, data: bytes, opts: WriteOptions) -> Metadata:
 
 
 def _copied(meta: Metadata) -> Metadata:
-    return Metadata(
-        meta.mode,
-        content_length=meta.content_length,
+    return meta.replace(
         last_modified=datetime.now(timezone.utc),
-        etag=meta.etag,
-        content_type=meta.content_type,
-        content_disposition=meta.content_disposition,
-        content_encoding=meta.content_encoding,
-        cache_control=meta.cache_control,
         user_metadata=dict(meta.user_metadata) if meta.user_metadata else None,
     )
 

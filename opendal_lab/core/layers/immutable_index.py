@@ -31,7 +31,6 @@ Place it anywhere above the service; as a user layer it sits outermost::
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator, Mapping
 
 from opendal_lab.core.access import BaseLayer, LayeredAccess
@@ -39,6 +38,7 @@ from opendal_lab.core.capability import Capability
 from opendal_lab.core.layers.correctness_check import unsupported
 from opendal_lab.core.options import ListOptions
 from opendal_lab.core.path import ROOT, normalize
+from opendal_lab.core.prefix_scan import has_prefix, keys_from, scan
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
 __all__ = ["ImmutableIndexLayer"]
@@ -72,9 +72,7 @@ class _ImmutableIndexAccess(LayeredAccess):
         yield from self._scan(key, key, opts.recursive, opts.start_after, skip=key)
 
     def _has_children(self, key: str) -> bool:
-        keys = self.layer._keys
-        i = bisect.bisect_left(keys, key)
-        return i < len(keys) and keys[i].startswith(key)
+        return has_prefix(self.layer._keys, key)
 
     def _scan(
         self,
@@ -84,25 +82,12 @@ class _ImmutableIndexAccess(LayeredAccess):
         start_after: str | None,
         skip: str | None = None,
     ) -> Iterator[Entry]:
-        """Entries for the keys under ``prefix``, in order (as memory's prefix scan)."""
-        keys, meta = self.layer._keys, self.layer._meta
-        # NUL never occurs in a path, so `after + "\0"` is the first key after `after`.
-        start = prefix if start_after is None else max(prefix, start_after + "\0")
-        i = bisect.bisect_left(keys, start)
-        while i < len(keys) and keys[i].startswith(prefix):
-            k = keys[i]
-            cut = -1 if recursive else k.find("/", len(dir_key))
-            if k == skip:
-                i += 1
-            elif cut != -1:  # a sub-directory, implied by a key below it or a `d/` marker
-                sub = k[: cut + 1]
-                if start_after is None or sub > start_after:
-                    yield Entry(sub, meta.get(sub, DIR_METADATA))
-                # Skip the whole subtree: "0" is the character after "/".
-                i = bisect.bisect_left(keys, sub[:-1] + "0", i)
-            else:
-                yield Entry(k, meta[k])
-                i += 1
+        """Entries for the keys under ``prefix``, in order (the scan memory lists with)."""
+        meta = self.layer._meta
+        for key, is_sub_dir in scan(
+            keys_from(self.layer._keys), dir_key, prefix, recursive, start_after, skip
+        ):
+            yield Entry(key, meta.get(key, DIR_METADATA) if is_sub_dir else meta[key])
 
 
 class ImmutableIndexLayer(BaseLayer):
