@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from typing_extensions import Self
 
+from opendal_lab.core.config import Check, Spec, Voice, check_values, did_you_mean, specs
 from opendal_lab.core.errors import ConfigInvalid
 
 __all__ = [
@@ -26,44 +27,26 @@ __all__ = [
     "WriteOptions",
 ]
 
-_KINDS: dict[str, tuple[type, ...]] = {
-    "bool": (bool,),
-    "int": (int,),
-    "str": (str,),
-    "datetime": (datetime,),
-    "dict": (dict,),
-}
-
-
-def _kind(annotation: str) -> str:
-    return next(k for k in ("bool", "int", "datetime", "dict", "str") if k in annotation)
-
 
 class _Options:
-    """Shared ``build``: construct from keyword arguments and check every value."""
+    """Shared ``build``: construct from keyword arguments and check every value.
+
+    Each field is declared once, bounds included (``Annotated[int, Check(ge=0)]``); the
+    checker and its messages are ``core.config``'s. ``validate`` keeps what involves
+    several options at once.
+    """
 
     __slots__ = ()
     operation: ClassVar[str]
-    _field_kinds: ClassVar[dict[str, str]]
+    #: ``{option: Spec}``, in declaration order (``"name" in _field_kinds`` asks if it exists).
+    _field_kinds: ClassVar[dict[str, Spec]]
+    _voice: ClassVar[Voice]
 
     @classmethod
     def build(cls, kwargs: dict[str, Any]) -> Self:
-        names = cls._field_kinds
-        for key, value in kwargs.items():
-            kind = names.get(key)
-            if kind is None:
-                raise TypeError(
-                    f"{cls.operation}() got an unknown option {key!r}; "
-                    f"valid options: {', '.join(sorted(names))}"
-                )
-            if value is None:  # None means "the default", as in the opendal binding
-                continue
-            if not isinstance(value, _KINDS[kind]) or (kind == "int" and isinstance(value, bool)):
-                raise TypeError(
-                    f"{cls.operation}(): option {key!r} must be {kind}, "
-                    f"got {type(value).__name__} {value!r}"
-                )
-        opts = cls(**{k: v for k, v in kwargs.items() if v is not None})
+        # None means "the default", as in the opendal binding.
+        given = {k: v for k, v in kwargs.items() if v is not None or k not in cls._field_kinds}
+        opts = cls(**check_values(cls._field_kinds, given, cls._voice))
         opts.validate()
         return opts
 
@@ -79,19 +62,39 @@ class _Options:
         )
 
     def validate(self) -> None:
-        """Check values beyond their type; overridden where a value has bounds."""
+        """Check what involves several options; overridden where some exclude others."""
 
     @classmethod
     def _init_kinds(cls) -> None:
-        cls._field_kinds = {f.name: _kind(str(f.type)) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        cls._field_kinds = specs(cls)
+        operation = cls.operation
+
+        def wrong_type(message: str) -> Exception:
+            return TypeError(f"{operation}(): {message}")
+
+        def wrong_value(message: str) -> Exception:
+            return ConfigInvalid(message, operation=operation)
+
+        def unknown(key: str, valid: list[str]) -> Exception:
+            return TypeError(
+                f"{operation}() got an unknown option {key!r}{did_you_mean(key, valid)}; "
+                f"valid options: {', '.join(sorted(valid))}"
+            )
+
+        cls._voice = Voice(
+            subject="option {name!r}",
+            articles=False,
+            wrong_type=wrong_type,
+            wrong_value=wrong_value,
+            unknown=unknown,
+        )
 
     def _bad(self, message: str) -> ConfigInvalid:
         return ConfigInvalid(message, operation=self.operation)
 
-    def _non_negative(self, name: str) -> None:
-        value = getattr(self, name)
-        if value is not None and value < 0:
-            raise self._bad(f"option {name!r} must be >= 0, got {value}")
+
+_Count = Annotated[int, Check(ge=0)]
+_Positive = Annotated[int, Check(gt=0)]
 
 
 @dataclass(slots=True)
@@ -112,9 +115,9 @@ class ReadOptions(_Options):
     """``offset``/``size`` pick a range; ``suffix`` asks for the last N bytes instead."""
 
     operation: ClassVar[str] = "read"
-    offset: int = 0
-    size: int | None = None
-    suffix: int | None = None
+    offset: _Count = 0
+    size: _Count | None = None
+    suffix: _Positive | None = None
     version: str | None = None
     if_match: str | None = None
     if_none_match: str | None = None
@@ -125,10 +128,6 @@ class ReadOptions(_Options):
     override_content_disposition: str | None = None
 
     def validate(self) -> None:
-        for name in ("offset", "size"):
-            self._non_negative(name)
-        if self.suffix is not None and self.suffix <= 0:
-            raise self._bad(f"option 'suffix' must be > 0, got {self.suffix}")
         if self.suffix is not None and (self.offset or self.size is not None):
             raise self._bad("option 'suffix' cannot be combined with 'offset' or 'size'")
 
@@ -159,21 +158,12 @@ class WriteOptions(_Options):
     content_encoding: str | None = None
     cache_control: str | None = None
     user_metadata: dict[str, str] | None = None
-    chunk: int | None = None
-    concurrent: int = 1
+    chunk: _Positive | None = None
+    concurrent: Annotated[int, Check(ge=1)] = 1
 
     def validate(self) -> None:
         if self.append and (self.if_not_exists or self.if_match or self.if_none_match):
             raise self._bad("option 'append' cannot be combined with a write condition")
-        if self.chunk is not None and self.chunk <= 0:
-            raise self._bad(f"option 'chunk' must be > 0, got {self.chunk}")
-        if self.concurrent is None or self.concurrent < 1:
-            raise self._bad(f"option 'concurrent' must be >= 1, got {self.concurrent}")
-        for key, value in (self.user_metadata or {}).items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError(
-                    f"write(): option 'user_metadata' must map str to str, got {key!r}: {value!r}"
-                )
 
     @property
     def has_metadata(self) -> bool:
@@ -193,13 +183,9 @@ class ListOptions(_Options):
     operation: ClassVar[str] = "list"
     recursive: bool = False
     start_after: str | None = None
-    limit: int | None = None
+    limit: _Positive | None = None
     versions: bool = False
     deleted: bool = False
-
-    def validate(self) -> None:
-        if self.limit is not None and self.limit <= 0:
-            raise self._bad(f"option 'limit' must be > 0, got {self.limit}")
 
 
 @dataclass(slots=True)

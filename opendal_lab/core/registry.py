@@ -21,8 +21,6 @@ Nothing is imported before it is asked for, so ``import opendal_lab`` loads no s
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import importlib.metadata
 import inspect
 import re
@@ -31,6 +29,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from opendal_lab.core.config import (
+    SECRET_WORDS,
+    check_values,
+    did_you_mean,
+    service_voice,
+    specs,
+)
 from opendal_lab.core.errors import ConfigInvalid, Unsupported
 
 __all__ = [
@@ -137,14 +142,6 @@ def _load_service(name: str, ep: importlib.metadata.EntryPoint) -> Any:
     return value
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``word``, else ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
-
-
 # -- services --------------------------------------------------------------------------
 def register_service(scheme: str, service: type | Callable[..., Any]) -> None:
     """Make ``scheme`` build ``service(**config)`` in this process."""
@@ -202,76 +199,15 @@ def coerce_config(scheme: str, config_class: Any, values: Mapping[str, Any]) -> 
     """Check ``values`` against the fields of ``config_class``; strings become bool/int/float.
 
     URIs and environment variables only carry strings, so ``"true"`` and ``"8"`` are accepted
-    where a bool or an int is expected.
+    where a bool or an int is expected. The fields' declarations (``core.config``) say what
+    else is allowed; a secret's value never appears in the message.
     """
-    fields = {f.name: str(f.type) for f in dataclasses.fields(config_class)}
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in fields:
-            raise ConfigInvalid(
-                f"unknown config key {key!r}{did_you_mean(key, fields)} for service "
-                f"{scheme!r}; valid keys: {', '.join(sorted(fields)) or '(none)'}",
-                service=scheme,
-            )
-        out[key] = _coerce(scheme, key, fields[key], value)
-    return out
+    declared = specs(config_class)
+    return check_values(declared, values, service_voice(scheme, declared), text=True)
 
 
-_SECRET_WORDS = ("secret", "password", "token", "key", "credential")
-
-
-def _coerce(scheme: str, key: str, annotation: str, value: Any) -> Any:
-    def bad(expected: str) -> ConfigInvalid:
-        # Never echo what might be a credential: name its type instead.
-        secret = any(word in key.lower() for word in _SECRET_WORDS)
-        shown = type(value).__name__ if secret else repr(value)
-        return ConfigInvalid(
-            f"config {key!r} of service {scheme!r} must be {expected}, got {shown}",
-            service=scheme,
-        )
-
-    if value is None:
-        if "None" in annotation:
-            return None
-        raise bad(annotation)
-    if annotation.startswith("bool"):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in (
-            "true",
-            "1",
-            "yes",
-            "on",
-            "false",
-            "0",
-            "no",
-            "off",
-        ):
-            return value.lower() in ("true", "1", "yes", "on")
-        raise bad("a bool")
-    if annotation.startswith("int"):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value)
-            except ValueError:
-                pass
-        raise bad("an int")
-    if annotation.startswith("float"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise bad("a number") from None
-    if annotation.startswith("str"):
-        if isinstance(value, str):
-            return value
-        if hasattr(value, "__fspath__"):
-            return str(value.__fspath__())
-        raise bad("a str")
-    return value
+#: Kept for code that imported it from here: ``core.config`` holds the list.
+_SECRET_WORDS = SECRET_WORDS
 
 
 def build_service(scheme: str, config: Mapping[str, Any]) -> Any:
@@ -285,14 +221,24 @@ def build_service(scheme: str, config: Mapping[str, Any]) -> Any:
         raise ConfigInvalid(f"bad config for service {scheme!r}: {err}", service=scheme) from err
 
 
+#: ``opendal+<scheme>://`` names this package's own service ``<scheme>`` (what the fsspec
+#: protocol of the same name opens); ``opendal-rs+<scheme>://`` names the Rust binding's
+#: ``<scheme>`` through the ``opendal`` bridge service.
+NATIVE_PREFIX = "opendal"
+BINDING_PREFIX = "opendal-rs"
+_BINDING_SERVICE = "opendal"
+
+
 def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
     """``(scheme, config)`` for a URI; the service decides what host and path mean.
 
     ``service+sub://...`` names a service and a sub-scheme, for bridges to other libraries:
-    ``fsspec+gcs://bucket/dir`` is the fsspec bridge over gcsfs, ``opendal+s3://...`` the
-    opendal binding's s3. The service's ``config_from_uri(host, path, subscheme)`` hook gets
-    the sub-scheme (``None`` for a plain URI) and the original scheme is kept as
-    ``uri_scheme`` when it is an alias (``https``) so the service can tell.
+    ``fsspec+gcs://bucket/dir`` is the fsspec bridge over gcsfs, ``opendal-rs+s3://...`` the
+    Rust opendal binding's s3 (the ``opendal`` bridge). ``opendal+<scheme>://...`` is the
+    same URL as ``<scheme>://...``: this package's own service, as the fsspec protocol
+    ``opendal+<scheme>`` reads it, so one URL means one thing everywhere. The service's
+    ``config_from_uri(host, path, subscheme, given)`` hook gets the sub-scheme (``None`` for
+    a plain URI) and the scheme as given (``https`` for the ``http`` service, say).
     """
     if not isinstance(uri, str):
         raise TypeError(f"uri must be str, got {type(uri).__name__}")
@@ -302,6 +248,10 @@ def parse_uri(uri: str) -> tuple[str, dict[str, Any]]:
             f"{uri!r} is not a URI like 'scheme://...'; available schemes: {', '.join(schemes())}"
         )
     given, _, subscheme = parts.scheme.partition("+")
+    if given == NATIVE_PREFIX and subscheme:
+        return parse_uri(uri.partition("+")[2])
+    if given == BINDING_PREFIX:
+        given = _BINDING_SERVICE
     cls = service_class(given)
     scheme = REGISTRY.aliases.get(given, given)
     hook = getattr(cls, "config_from_uri", None)

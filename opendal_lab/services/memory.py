@@ -18,9 +18,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Annotated, Any
 
 from opendal_lab.core.access import Service
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import Check, build_config, configured
 from opendal_lab.core.errors import ConditionNotMatch, NotFound, RangeNotSatisfied
 from opendal_lab.core.options import (
     CopyOptions,
@@ -44,8 +46,13 @@ _PAGE = 1000  # keys copied per lock hold while listing
 
 @dataclass
 class MemoryConfig:
-    name: str = "default"
-    root: str = "/"
+    """The memory service's config: its one declaration (``MemoryService``'s signature, the
+    keys ``Operator("memory", ...)`` and ``memory://`` URIs take, and their checks)."""
+
+    name: Annotated[str, Check(doc="the store: operators with the same name share it")] = (
+        "default"
+    )
+    root: Annotated[str, Check(doc="a prefix inside the store")] = "/"
 
 
 class MemoryStore:
@@ -92,6 +99,7 @@ def clear_stores() -> None:
         _STORES.clear()
 
 
+@configured()
 class MemoryService(Service):
     scheme = SCHEME
     config_class = MemoryConfig
@@ -126,10 +134,13 @@ class MemoryService(Service):
         shared=True,
     )
 
-    def __init__(self, name: str = "default", root: str = "/") -> None:
-        root = "/" + root.strip("/") + "/" if root.strip("/") else "/"
-        super().__init__(root=root, name=name)
-        self._store = _store(name)
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """``MemoryService(name="x", root="/a")`` or ``MemoryService(MemoryConfig(...))``:
+        the fields of ``MemoryConfig``, checked (the signature shown is theirs)."""
+        config: MemoryConfig = build_config(MemoryConfig, args, values, SCHEME)
+        root = "/" + config.root.strip("/") + "/" if config.root.strip("/") else "/"
+        super().__init__(root=root, name=config.name)
+        self._store = _store(config.name)
         # Keys are stored under the root prefix so several roots share one store.
         self._prefix = root.lstrip("/")
 
@@ -143,7 +154,7 @@ class MemoryService(Service):
 
     def __reduce__(self) -> tuple[object, ...]:
         # The store is process-wide by name: rebuilding by name finds the same data.
-        return (MemoryService, (self._access_info.name, self._access_info.root))
+        return (MemoryService, (MemoryConfig(self._access_info.name, self._access_info.root),))
 
     def _key(self, path: str) -> str:
         return self._prefix if path == ROOT else self._prefix + path

@@ -66,7 +66,7 @@ def test_map_capability_ignores_fields_the_binding_lacks() -> None:
 
 
 def test_from_uri_memory() -> None:
-    op = Operator.from_uri("opendal+memory://")
+    op = Operator.from_uri("opendal-rs+memory://")
     op.write("a", b"1")
     assert op.read("a") == b"1"
     assert op.scheme == "opendal"
@@ -74,7 +74,7 @@ def test_from_uri_memory() -> None:
 
 
 def test_from_uri_fs(tmp_path: Path) -> None:
-    op = Operator.from_uri(f"opendal+fs://{tmp_path}")
+    op = Operator.from_uri(f"opendal-rs+fs://{tmp_path}")
     op.write("d/f", b"on disk")
     assert (tmp_path / "d" / "f").read_bytes() == b"on disk"
     assert op.info().root == str(tmp_path)
@@ -223,7 +223,7 @@ def test_unknown_scheme_is_named_with_the_alternatives() -> None:
 def test_missing_scheme() -> None:
     with pytest.raises(errors.ConfigInvalid, match="scheme"):
         Operator("opendal")
-    with pytest.raises(errors.ConfigInvalid, match="opendal\\+memory"):
+    with pytest.raises(errors.ConfigInvalid, match="opendal-rs\\+memory"):
         Operator.from_uri("opendal://x")
 
 

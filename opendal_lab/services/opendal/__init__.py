@@ -1,8 +1,11 @@
 """opendal bridge: the Rust ``opendal`` binding's services under opendal_lab's Python layers.
 
 ``Operator("opendal", scheme="s3", bucket=..., region=...)`` wraps
-``opendal.Operator("s3", bucket=..., region=...)``; ``Operator.from_uri("opendal+fs:///abs/dir")``
-wraps ``opendal.Operator.from_uri("fs:///abs/dir")`` (query keys become options). Option
+``opendal.Operator("s3", bucket=..., region=...)``;
+``Operator.from_uri("opendal-rs+fs:///abs/dir")`` wraps ``opendal.Operator.from_uri("fs:///abs/dir")``
+(query keys become options). The URL prefix is ``opendal-rs+``: ``opendal+<scheme>://`` means
+opendal_lab's own service ``<scheme>`` everywhere (``Operator.from_uri`` and the fsspec
+protocols alike), so ``opendal+memory://x`` and ``opendal-rs+memory://x`` are two stores. Option
 values are passed as strings, as the binding wants (``True`` → ``"true"``). Built against
 binding 0.47.
 

@@ -80,11 +80,15 @@ class OpendalService(Service):
     def config_from_uri(
         cls, host: str, path: str, subscheme: str | None, given: str
     ) -> dict[str, str]:
-        """``opendal+SCHEME://...``: the binding reads ``SCHEME://...`` its own way."""
+        """``opendal-rs+SCHEME://...``: the binding reads ``SCHEME://...`` its own way.
+
+        (``opendal+SCHEME://`` is this package's own service ``SCHEME``, not the binding's.)
+        """
         if not subscheme:
             raise ConfigInvalid(
-                "the opendal bridge needs a binding scheme: 'opendal+memory://', "
-                "'opendal+fs:///abs/dir', 'opendal+s3://bucket/prefix'",
+                "the opendal bridge needs a binding scheme: 'opendal-rs+memory://', "
+                "'opendal-rs+fs:///abs/dir', 'opendal-rs+s3://bucket/prefix' "
+                "('opendal+<scheme>://' is opendal_lab's own service <scheme>)",
                 service=SCHEME,
             )
         return {"scheme": subscheme, "uri": f"{subscheme}://{host}{path}"}
