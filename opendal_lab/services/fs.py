@@ -36,9 +36,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Annotated, Any
 
 from opendal_lab.core.access import Service
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import Check, build_config, configured
 from opendal_lab.core.errors import (
     AlreadyExists,
     ConditionNotMatch,
@@ -76,9 +78,13 @@ _O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 
 
 @dataclass
 class FsConfig:
-    root: str = ""
+    """The fs service's config: its one declaration (``FsService``'s signature, the keys
+    ``Operator("fs", ...)`` and ``fs://`` URIs take, and their checks)."""
+
+    root: Annotated[str, Check(path=True, doc="the local directory served (required)")] = ""
 
 
+@configured()
 class FsService(Service):
     scheme = SCHEME
     config_class = FsConfig
@@ -104,7 +110,10 @@ class FsService(Service):
         shared=True,
     )
 
-    def __init__(self, root: str = "") -> None:
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """``FsService(root="/data")`` or ``FsService(FsConfig(...))``: the fields of
+        ``FsConfig``, checked (the signature shown is theirs)."""
+        root = build_config(FsConfig, args, values, SCHEME).root
         if not root or not root.strip():
             raise ConfigInvalid(
                 "fs needs a root, the local directory it serves: "
