@@ -52,6 +52,7 @@ __all__ = [
     "Unexpected",
     "Unsupported",
     "error_class",
+    "from_os_error",
 ]
 
 
@@ -283,3 +284,63 @@ _BY_KIND: dict[ErrorKind, type[Error]] = {
 def error_class(kind: ErrorKind | str) -> type[Error]:
     """The exception class for a kind, by enum or by name (``"NotFound"``)."""
     return _BY_KIND[ErrorKind(kind)]
+
+
+# -- from an OSError ------------------------------------------------------------------------
+# One table for every service that meets OS errors (fs, the fsspec bridge). The builtin
+# subclass decides first (``FileNotFoundError("gone")`` may carry no errno), then the errno.
+_BY_OS_TYPE: tuple[tuple[type[OSError], type[Error]], ...] = (
+    (FileNotFoundError, NotFound),
+    (FileExistsError, AlreadyExists),
+    (IsADirectoryError, IsADirectory),
+    (NotADirectoryError, NotADirectory),
+    (PermissionError, PermissionDenied),
+)
+_BY_ERRNO: dict[int, type[Error]] = {
+    errno.ENOENT: NotFound,
+    errno.EACCES: PermissionDenied,
+    errno.EPERM: PermissionDenied,
+    errno.EISDIR: IsADirectory,
+    errno.ENOTDIR: NotADirectory,
+    errno.EEXIST: AlreadyExists,
+    # A symlink the OS would not follow: fs opens with O_NOFOLLOW, so this is first a link
+    # where none may be, and a loop (too many levels) is a link that never resolves, so
+    # never shown to stay inside the root. Both are refusals, as every link out of the
+    # root is (tests/test_security.py): PermissionDenied, permanent. Not NotFound: there
+    # is something there, and trying again cannot help.
+    errno.ELOOP: PermissionDenied,
+    # A directory that still has entries, where an empty one (or none) was needed: the
+    # state conflicts with the request (a non-recursive delete of a full directory, or an
+    # entry added while a recursive delete ran). Not Unexpected: it is well understood.
+    errno.ENOTEMPTY: Conflict,
+}
+_TEMPORARY_ERRNOS = frozenset({errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT})
+# What a service tells the user for an errno in one operation, instead of the OS's words.
+_HINTS: dict[tuple[str, int], str] = {
+    ("delete", errno.ENOTEMPTY): "directory is not empty; delete it with recursive=True",
+}
+
+
+def from_os_error(
+    err: OSError,
+    *,
+    operation: str = "",
+    service: str = "",
+    path: str | None = None,
+    message: str | None = None,
+) -> Error:
+    """Our error for an ``OSError`` (one of ours is returned as it is); chain it yourself.
+
+    ``message`` defaults to the OS's words (``strerror``). Busy, interrupted, would-block,
+    timed-out and connection errors are temporary.
+    """
+    if isinstance(err, Error):
+        return err
+    cls = next((ours for builtin, ours in _BY_OS_TYPE if isinstance(err, builtin)), None)
+    if cls is None:
+        cls = _BY_ERRNO.get(err.errno, Unexpected) if err.errno is not None else Unexpected
+    text = _HINTS.get((operation, err.errno or 0)) or message or err.strerror or str(err)
+    mapped = cls(text or type(err).__name__, operation=operation, service=service, path=path)
+    if err.errno in _TEMPORARY_ERRNOS or isinstance(err, (TimeoutError, ConnectionError)):
+        mapped.set_temporary()
+    return mapped

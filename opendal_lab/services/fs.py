@@ -42,17 +42,15 @@ from opendal_lab.core.access import Service
 from opendal_lab.core.capability import Capability
 from opendal_lab.core.config import Check, build_config, configured
 from opendal_lab.core.errors import (
-    AlreadyExists,
     ConditionNotMatch,
     ConfigInvalid,
-    Conflict,
     Error,
     IsADirectory,
     NotADirectory,
     NotFound,
     PermissionDenied,
     RangeNotSatisfied,
-    Unexpected,
+    from_os_error,
 )
 from opendal_lab.core.options import (
     DEFAULT_READ,
@@ -172,6 +170,8 @@ class FsService(Service):
                     st = os.stat(cur)
                 except FileNotFoundError:  # dangling link
                     return self._root + "/" + rel, None
+                except OSError as err:  # a loop (ELOOP) never resolves: PermissionDenied
+                    raise self._error(err, operation, shown) from err
         return cur, st
 
     def _check_link(self, os_path: str, operation: str, path: str) -> None:
@@ -195,7 +195,7 @@ class FsService(Service):
                 f"the root {self._root} is not a directory", operation=operation, service=SCHEME
             ) from err
         except OSError as err:
-            raise _map_os_error(err, operation, "/").with_context("root", self._root) from err
+            raise self._error(err, operation, ROOT).with_context("root", self._root) from err
         # Confinement trusts the root's real path, resolved at the build: a symlink put on
         # the way since then would move the whole jail.
         if os.path.realpath(self._root) != self._root:
@@ -207,7 +207,7 @@ class FsService(Service):
         self._root_ready = True
 
     def _error(self, err: OSError, operation: str, path: str) -> Error:
-        return _map_os_error(err, operation, path)
+        return from_os_error(err, operation=operation, service=SCHEME, path=path)
 
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
@@ -344,8 +344,12 @@ class FsService(Service):
                 if link:
                     self._check_link(e.path, "list", child)
                 info = e.stat()
-            except (PermissionDenied, FileNotFoundError):
-                continue  # escaping or dangling links are not listed
+            except OSError as err:
+                if isinstance(err, (PermissionDenied, FileNotFoundError)):
+                    continue  # escaping or dangling links are not listed
+                if err.errno == errno.ELOOP:
+                    continue  # nor links that loop: they never resolve
+                raise self._error(err, "list", child) from err
             if st_mod.S_ISDIR(info.st_mode):
                 # A link to a directory is listed as UNKNOWN so recursive walks do not follow
                 # it (a link to an ancestor would loop forever); stat("link/") still works.
@@ -380,13 +384,7 @@ class FsService(Service):
                     shutil.rmtree(os_path)
             elif path.endswith("/") and path != ROOT:
                 os.rmdir(os_path)
-        except OSError as err:
-            if err.errno == errno.ENOTEMPTY:
-                raise Conflict(
-                    "directory is not empty; delete it with recursive=True",
-                    service=SCHEME,
-                    path=path,
-                ) from err
+        except OSError as err:  # ENOTEMPTY: Conflict, with the hint to delete recursively
             raise self._error(err, "delete", path) from err
 
     def create_dir(self, path: str) -> None:
@@ -551,26 +549,6 @@ def _check_conditions(st: os.stat_result, opts: StatOptions | ReadOptions, path:
         raise ConditionNotMatch(
             f"etag matches {opts.if_none_match}", service=SCHEME, path=path
         ).with_context("if_none_match", opts.if_none_match)
-
-
-_BY_ERRNO: dict[int, type[Error]] = {
-    errno.ENOENT: NotFound,
-    errno.EACCES: PermissionDenied,
-    errno.EPERM: PermissionDenied,
-    errno.EISDIR: IsADirectory,
-    errno.ENOTDIR: NotADirectory,
-    errno.EEXIST: AlreadyExists,
-    errno.ELOOP: PermissionDenied,
-}
-_TEMPORARY = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
-
-
-def _map_os_error(err: OSError, operation: str, path: str) -> Error:
-    cls = _BY_ERRNO.get(err.errno or 0, Unexpected)
-    mapped = cls(err.strerror or str(err), operation=operation, service=SCHEME, path=path)
-    if err.errno in _TEMPORARY:
-        mapped.set_temporary()
-    return mapped
 
 
 def register(registry: Registry) -> None:

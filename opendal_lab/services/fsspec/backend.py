@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from opendal_lab.core.access import Service
 from opendal_lab.core.errors import (
     ConditionNotMatch,
     ConfigInvalid,
-    Conflict,
     IsADirectory,
     NotADirectory,
     NotFound,
@@ -308,15 +306,7 @@ class FsspecService(Service):
                     self._fs.rm_file(fspath + "/")  # a `d/` marker, if one was written
         except FileNotFoundError:
             return
-        except OSError as err:
-            if err.errno == errno.ENOTEMPTY:
-                raise Conflict(
-                    "directory is not empty; delete it with recursive=True",
-                    service=SCHEME,
-                    path=path,
-                ) from err
-            raise_mapped(err, "delete", path)
-        except Exception as err:
+        except Exception as err:  # ENOTEMPTY: Conflict, with the hint to delete recursively
             raise_mapped(err, "delete", path)
 
     def _delete_tree(self, path: str, fspath: str) -> None:

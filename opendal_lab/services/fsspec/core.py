@@ -4,24 +4,18 @@ spooling writer."""
 
 from __future__ import annotations
 
-import errno
 import inspect
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 from opendal_lab.core.errors import (
-    AlreadyExists,
     ConfigInvalid,
-    Conflict,
     Error,
-    IsADirectory,
-    NotADirectory,
-    NotFound,
-    PermissionDenied,
     RangeNotSatisfied,
     Unexpected,
     Unsupported,
+    from_os_error,
 )
 from opendal_lab.core.types import EntryMode, Metadata
 
@@ -30,45 +24,22 @@ __all__ = ["SCHEME", "filesystem", "map_error", "metadata", "raise_mapped"]
 SCHEME = "fsspec"
 
 
-_BY_TYPE: tuple[tuple[type[BaseException], type[Error]], ...] = (
-    (FileNotFoundError, NotFound),
-    (FileExistsError, AlreadyExists),
-    (IsADirectoryError, IsADirectory),
-    (NotADirectoryError, NotADirectory),
-    (PermissionError, PermissionDenied),
-    (NotImplementedError, Unsupported),
-)
-_BY_ERRNO: dict[int, type[Error]] = {
-    errno.ENOENT: NotFound,
-    errno.EACCES: PermissionDenied,
-    errno.EPERM: PermissionDenied,
-    errno.EISDIR: IsADirectory,
-    errno.ENOTDIR: NotADirectory,
-    errno.EEXIST: AlreadyExists,
-    errno.ENOTEMPTY: Conflict,
-}
-_TEMPORARY = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT}
-
-
 def map_error(err: BaseException, operation: str, path: str | None) -> Error:
-    """The opendal_lab error for an exception an fsspec filesystem raised (chain it yourself)."""
+    """The opendal_lab error for an exception an fsspec filesystem raised (chain it yourself).
+
+    An ``OSError`` goes by core's one table (``errors.from_os_error``), as fs's do.
+    """
     if isinstance(err, Error):
         return err
     message = str(err) or type(err).__name__
-    cls: type[Error] = Unexpected
-    for foreign, ours in _BY_TYPE:
-        if isinstance(err, foreign):
-            cls = ours
-            break
-    else:
-        if isinstance(err, OSError) and err.errno in _BY_ERRNO:
-            cls = _BY_ERRNO[err.errno]
-        elif isinstance(err, OSError) and "range" in message.lower():
-            cls = RangeNotSatisfied  # s3fs: OSError(EINVAL, "requested range is not satisfiable")
-    mapped = cls(message, operation=operation, service=SCHEME, path=path)
-    transient = getattr(err, "errno", None) in _TEMPORARY
-    if transient or isinstance(err, (TimeoutError, ConnectionError)):
-        mapped.set_temporary()
+    where: dict[str, Any] = {"operation": operation, "service": SCHEME, "path": path}
+    if not isinstance(err, OSError):
+        cls = Unsupported if isinstance(err, NotImplementedError) else Unexpected
+        return cls(message, **where)
+    mapped = from_os_error(err, message=message, **where)
+    if type(mapped) is Unexpected and "range" in message.lower():
+        # s3fs: OSError(EINVAL, "requested range is not satisfiable")
+        return RangeNotSatisfied(message, **where)
     return mapped
 
 
