@@ -37,7 +37,6 @@ from typing import ClassVar, Literal
 
 from opendal_lab.core.access import (
     Access,
-    AccessInfo,
     BaseLayer,
     Failures,
     LayeredAccess,
@@ -281,14 +280,10 @@ class _SimulateAccess(LayeredAccess):
     def __init__(self, inner: Access, layer: SimulateLayer) -> None:
         super().__init__(inner, layer)
         native = inner.info().capability
-        self._native = native
         self._act = layer.active(native)
         self._off_stat_dir = needed_switches(native)["stat_dir"] and not self._act["stat_dir"]
         self._recursive_native = native.list_with_recursive
         self._delete_batch = native.delete_max_size or _DELETE_BATCH
-
-    def info(self) -> AccessInfo:
-        return self._access_info
 
     # -- list ----------------------------------------------------------------------
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
