@@ -24,10 +24,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from opendal_lab.core.access import Access, BaseLayer, Failures, LayeredAccess, Writer
-from opendal_lab.core.errors import ConfigInvalid
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.options import (
     CopyOptions,
     DeleteOptions,
@@ -144,14 +144,13 @@ class CacheLayer(BaseLayer):
 
     access_class = _CacheAccess
 
-    def __init__(self, max_bytes: int = 64 * 2**20, *, max_item_bytes: int | None = None) -> None:
-        for name, value in (("max_bytes", max_bytes), ("max_item_bytes", max_item_bytes)):
-            if value is None and name == "max_item_bytes":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"CacheLayer: {name} must be int, got {value!r}")
-            if value <= 0:
-                raise ConfigInvalid(f"CacheLayer: {name} must be > 0, got {value}")
+    @checked("CacheLayer", quoted=False, articles=False)
+    def __init__(
+        self,
+        max_bytes: Annotated[int, Check(gt=0)] = 64 * 2**20,
+        *,
+        max_item_bytes: Annotated[int | None, Check(gt=0)] = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.max_item_bytes = max_bytes // 4 if max_item_bytes is None else max_item_bytes
         self._setup()

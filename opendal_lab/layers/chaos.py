@@ -41,7 +41,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from opendal_lab.core.access import (
     OPERATIONS,
@@ -52,6 +52,7 @@ from opendal_lab.core.access import (
     Writer,
     WriterWrapper,
 )
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import ConfigInvalid, Error, ErrorStatus, Unexpected
 from opendal_lab.core.options import (
     CopyOptions,
@@ -201,12 +202,7 @@ class _ChaosWriter(WriterWrapper["_ChaosAccess"]):
         self._inner.abort()
 
 
-def _rate(name: str, value: object) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TypeError(f"ChaosLayer: {name!r} must be a number, got {type(value).__name__}")
-    if not 0.0 <= value <= 1.0:  # also refuses NaN
-        raise ConfigInvalid(f"ChaosLayer: {name!r} must be between 0 and 1, got {value!r}")
-    return float(value)
+_Rate = Annotated[float, Check(ge=0, le=1)]
 
 
 class ChaosLayer(BaseLayer):
@@ -228,20 +224,19 @@ class ChaosLayer(BaseLayer):
 
     access_class = _ChaosAccess
 
+    @checked("ChaosLayer")
     def __init__(
         self,
-        error_rate: float = 0.0,
+        error_rate: _Rate = 0.0,
         *,
-        short_read_rate: float = 0.0,
-        permanent_rate: float = 0.0,
+        short_read_rate: _Rate = 0.0,
+        permanent_rate: _Rate = 0.0,
         seed: int | None = None,
         operations: Iterable[str] | None = None,
     ) -> None:
-        self.error_rate = _rate("error_rate", error_rate)
-        self.short_read_rate = _rate("short_read_rate", short_read_rate)
-        self.permanent_rate = _rate("permanent_rate", permanent_rate)
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise TypeError(f"ChaosLayer: 'seed' must be an int or None, got {type(seed).__name__}")
+        self.error_rate = float(error_rate)
+        self.short_read_rate = float(short_read_rate)
+        self.permanent_rate = float(permanent_rate)
         self.seed = seed
         self.operations = _operations(operations)
         self._rng = random.Random(seed)

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from opendal_lab.core.access import Access, BaseLayer
-from opendal_lab.core.errors import ConfigInvalid, RateLimited
+from opendal_lab.core.config import Check, checked
+from opendal_lab.core.errors import RateLimited
 from opendal_lab.core.wrapping import CallWrapper
 
 __all__ = ["ConcurrentLimitLayer"]
@@ -130,25 +131,15 @@ class ConcurrentLimitLayer(BaseLayer):
 
     access_class = _LimitAccess
 
-    def __init__(self, permits: int, *, timeout: float | None = None) -> None:
-        if not isinstance(permits, int) or isinstance(permits, bool):
-            raise TypeError(
-                f"ConcurrentLimitLayer: 'permits' must be an int, got {type(permits).__name__}"
-            )
-        if permits < 1:
-            raise ConfigInvalid(f"ConcurrentLimitLayer: 'permits' must be >= 1, got {permits}")
-        if timeout is not None:
-            if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
-                raise TypeError(
-                    "ConcurrentLimitLayer: 'timeout' must be a number of seconds or None, "
-                    f"got {type(timeout).__name__}"
-                )
-            if not 0 <= timeout <= threading.TIMEOUT_MAX:  # also refuses NaN and infinity
-                raise ConfigInvalid(
-                    "ConcurrentLimitLayer: 'timeout' must be a finite number of seconds "
-                    f">= 0, got {timeout!r}"
-                )
-            timeout = float(timeout)
+    @checked("ConcurrentLimitLayer")
+    def __init__(
+        self,
+        permits: Annotated[int, Check(ge=1)],
+        *,
+        timeout: Annotated[
+            float | None, Check(ge=0, le=threading.TIMEOUT_MAX, finite=True, unit="seconds")
+        ] = None,
+    ) -> None:
         self.permits = permits
         self.timeout = timeout
         self._permits = _Permits(permits)

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from opendal_lab.core.access import Access, BaseLayer, Failures
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import ConditionNotMatch, Error, NotFound
 from opendal_lab.core.secrets import redact
 from opendal_lab.core.wrapping import OperationObserver
@@ -121,25 +122,26 @@ class _LoggingAccess(OperationObserver[_Token]):
         )
 
 
+_Level = Annotated[int, Check(expected="a logging level (int)")]
+
+
 class LoggingLayer(BaseLayer):
     """Logs every operation through ``logging`` (logger ``opendal_lab`` unless given)."""
 
     access_class = _LoggingAccess
 
+    @checked("LoggingLayer", quoted=False)
     def __init__(
         self,
-        logger: str | logging.Logger = "opendal_lab",
+        logger: Annotated[str | logging.Logger, Check(expected="a name or a Logger")] = (
+            "opendal_lab"
+        ),
         *,
-        level: int = logging.DEBUG,
-        error_level: int = logging.WARNING,
+        level: _Level = logging.DEBUG,
+        error_level: _Level = logging.WARNING,
     ) -> None:
         if isinstance(logger, str):
             logger = logging.getLogger(logger)
-        if not isinstance(logger, logging.Logger):
-            raise TypeError(f"LoggingLayer: logger must be a name or a Logger, got {logger!r}")
-        for name, value in (("level", level), ("error_level", error_level)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"LoggingLayer: {name} must be a logging level (int): {value!r}")
         self.logger = logger
         self.level = level
         self.error_level = error_level

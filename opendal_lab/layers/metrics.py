@@ -47,13 +47,13 @@ A layer pickled to another process (Dask workers) reports to that process's defa
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Annotated, Any
 
 from opendal_lab.core.access import Access, BaseLayer, Failures
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import ConfigInvalid, Error
 from opendal_lab.core.secrets import redact
 from opendal_lab.core.wrapping import OperationObserver
@@ -87,7 +87,14 @@ ENTRIES_BUCKETS = (1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0)
 #: OpenDAL's ``DEFAULT_DURATION_SECONDS_BUCKETS``: 1 ms to 1 min.
 DURATION_SECONDS_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+# prometheus_client accepts any UTF-8 name now; most scrapers and queries do not.
+_NAMESPACE = Annotated[
+    str,
+    Check(
+        pattern=r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?",
+        says="a classic Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
+    ),
+]
 _BASE_LABELS = ("scheme", "namespace", "root", "operation")
 
 
@@ -266,28 +273,17 @@ class MetricsLayer(BaseLayer):
 
     access_class = _MetricsAccess
 
+    @checked("MetricsLayer", quoted=False)
     def __init__(
         self,
         registry: CollectorRegistry | None = None,
-        namespace: str = "opendal",
+        namespace: _NAMESPACE = "opendal",
         *,
-        path_label_level: int = 0,
+        path_label_level: Annotated[int, Check(own=True)] = 0,
     ) -> None:
         if registry is None:
             registry = REGISTRY
-        if not isinstance(registry, CollectorRegistry):
-            raise TypeError(
-                f"MetricsLayer: registry must be a prometheus_client CollectorRegistry, "
-                f"got {type(registry).__name__}"
-            )
-        if not isinstance(namespace, str):
-            raise TypeError(f"MetricsLayer: namespace must be a str, got {namespace!r}")
-        if namespace and not _NAME.fullmatch(namespace):
-            # prometheus_client accepts any UTF-8 name now; most scrapers and queries do not.
-            raise ConfigInvalid(
-                f"MetricsLayer: namespace must be a classic Prometheus name "
-                f"([a-zA-Z_:][a-zA-Z0-9_:]*), got {namespace!r}"
-            )
+        # Not declared: a bool here has always been ConfigInvalid, not a TypeError.
         if (
             isinstance(path_label_level, bool)
             or not isinstance(path_label_level, int)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 from collections.abc import Iterator, Mapping
+from typing import Annotated
 
 from opendal_lab.core.access import BaseLayer, LayeredAccess, Writer
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.options import ListOptions, StatOptions, WriteOptions
 from opendal_lab.core.types import Entry, Metadata
@@ -89,9 +91,13 @@ class MimeGuessLayer(BaseLayer):
 
     access_class = _MimeGuessAccess
 
-    def __init__(self, types: Mapping[str, str] | None = None) -> None:
-        if types is not None and not isinstance(types, Mapping):
-            raise TypeError(f"MimeGuessLayer: types must be a mapping of '.ext' → type: {types!r}")
+    @checked("MimeGuessLayer", quoted=False)
+    def __init__(
+        self,
+        types: Annotated[Mapping[str, str] | None, Check(expected="a mapping of '.ext' → type")] = (
+            None
+        ),
+    ) -> None:
         for ext in types or {}:
             if not isinstance(ext, str) or not ext.startswith("."):
                 raise ConfigInvalid(f"MimeGuessLayer: extension {ext!r} must start with '.'")

@@ -33,10 +33,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from opendal_lab.core.access import Access, BaseLayer
-from opendal_lab.core.errors import ConfigInvalid, Error
+from opendal_lab.core.config import Check, checked
+from opendal_lab.core.errors import Error
 from opendal_lab.core.options import _Options
 from opendal_lab.core.secrets import redact
 from opendal_lab.core.wrapping import CallWrapper, OperationObserver
@@ -106,11 +107,8 @@ class RecorderLayer(BaseLayer):
 
     probes_below = True  # the operator wraps every level beneath it with ``probe``
 
-    def __init__(self, capacity: int = 200) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, int):
-            raise TypeError(f"RecorderLayer: capacity must be int, got {capacity!r}")
-        if capacity <= 0:
-            raise ConfigInvalid(f"RecorderLayer: capacity must be > 0, got {capacity}")
+    @checked("RecorderLayer", quoted=False, articles=False)
+    def __init__(self, capacity: Annotated[int, Check(gt=0)] = 200) -> None:
         self.capacity = capacity
         self._setup()
 

@@ -52,9 +52,10 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from opendal_lab.core.access import Access, BaseLayer, Failures, Writer
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import ConfigInvalid, Error
 from opendal_lab.core.options import DeleteOptions, ListOptions, ReadOptions, WriteOptions
 from opendal_lab.core.types import Entry, Metadata
@@ -216,14 +217,7 @@ class _RetryWriter:
         self._inner.abort()
 
 
-def _number(name: str, value: object, minimum: float) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TypeError(f"RetryLayer: {name!r} must be a number, got {type(value).__name__}")
-    if not value >= minimum or value == float("inf"):  # also refuses NaN
-        raise ConfigInvalid(
-            f"RetryLayer: {name!r} must be a finite number >= {minimum}, got {value!r}"
-        )
-    return float(value)
+_Delay = Annotated[float, Check(ge=0.0, finite=True)]
 
 
 class RetryLayer(BaseLayer):
@@ -247,40 +241,27 @@ class RetryLayer(BaseLayer):
 
     access_class = _RetryAccess
 
+    @checked("RetryLayer")
     def __init__(
         self,
-        max_times: int = 3,
+        max_times: Annotated[int, Check(ge=0)] = 3,
         *,
-        factor: float = 2.0,
-        min_delay: float = 0.05,
-        max_delay: float = 2.0,
+        factor: Annotated[float, Check(ge=1.0, finite=True)] = 2.0,
+        min_delay: _Delay = 0.05,
+        max_delay: _Delay = 2.0,
         jitter: bool = True,
         notify: Notify | None = None,
         sleep: Callable[[float], Any] = time.sleep,
     ) -> None:
-        if not isinstance(max_times, int) or isinstance(max_times, bool):
-            raise TypeError(
-                f"RetryLayer: 'max_times' must be an int, got {type(max_times).__name__}"
-            )
-        if max_times < 0:
-            raise ConfigInvalid(f"RetryLayer: 'max_times' must be >= 0, got {max_times}")
-        self.max_times = max_times
-        self.factor = _number("factor", factor, 1.0)
-        self.min_delay = _number("min_delay", min_delay, 0.0)
-        self.max_delay = _number("max_delay", max_delay, 0.0)
-        if self.max_delay < self.min_delay:
+        if max_delay < min_delay:
             raise ConfigInvalid(
                 f"RetryLayer: 'max_delay' ({max_delay!r}) must be >= 'min_delay' ({min_delay!r})"
             )
-        if not isinstance(jitter, bool):
-            raise TypeError(f"RetryLayer: 'jitter' must be a bool, got {type(jitter).__name__}")
+        self.max_times = max_times
+        self.factor = float(factor)
+        self.min_delay = float(min_delay)
+        self.max_delay = float(max_delay)
         self.jitter = jitter
-        if notify is not None and not callable(notify):
-            raise TypeError(
-                f"RetryLayer: 'notify' must be callable or None, got {type(notify).__name__}"
-            )
-        if not callable(sleep):
-            raise TypeError(f"RetryLayer: 'sleep' must be callable, got {type(sleep).__name__}")
         self.notify = notify
         self.sleep = sleep
         self._rng = random.Random()

@@ -35,10 +35,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from opendal_lab.core.access import BaseLayer, LayeredAccess, Writer
-from opendal_lab.core.errors import ConfigInvalid
+from opendal_lab.core.config import Check, checked
 from opendal_lab.core.options import ReadOptions, WriteOptions
 from opendal_lab.core.types import Metadata
 
@@ -87,12 +87,7 @@ class _ThrottleWriter:
         self._inner.abort()
 
 
-def _positive_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"ThrottleLayer: {name!r} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ConfigInvalid(f"ThrottleLayer: {name!r} must be >= 1 byte, got {value}")
-    return value
+_Bytes = Annotated[int, Check(ge=1, unit="byte")]
 
 
 class ThrottleLayer(BaseLayer):
@@ -110,19 +105,17 @@ class ThrottleLayer(BaseLayer):
 
     access_class = _ThrottleAccess
 
+    @checked("ThrottleLayer")
     def __init__(
         self,
-        bandwidth: int,
-        burst: int,
+        bandwidth: _Bytes,
+        burst: _Bytes,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = time.sleep,
     ) -> None:
-        self.bandwidth = _positive_int("bandwidth", bandwidth)
-        self.burst = _positive_int("burst", burst)
-        for name, fn in (("clock", clock), ("sleep", sleep)):
-            if not callable(fn):
-                raise TypeError(f"ThrottleLayer: {name!r} must be callable, got {fn!r}")
+        self.bandwidth = bandwidth
+        self.burst = burst
         self.clock = clock
         self.sleep = sleep
         self._start_bucket()

@@ -61,10 +61,11 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from opendal_lab.core.access import Access, BaseLayer, Writer
-from opendal_lab.core.errors import ConfigInvalid, Timeout, Unexpected
+from opendal_lab.core.config import Check, checked
+from opendal_lab.core.errors import Timeout, Unexpected
 from opendal_lab.core.options import WriteOptions
 from opendal_lab.core.types import Entry, Metadata
 from opendal_lab.core.wrapping import CallWrapper
@@ -306,16 +307,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_workers)
 
 
-def _seconds(name: str, value: object) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TypeError(
-            f"TimeoutLayer: {name!r} must be a number of seconds, got {type(value).__name__}"
-        )
-    if not 0 < value <= threading.TIMEOUT_MAX:  # also refuses NaN and infinity
-        raise ConfigInvalid(
-            f"TimeoutLayer: {name!r} must be a positive, finite number of seconds, got {value!r}"
-        )
-    return float(value)
+_Seconds = Annotated[float, Check(gt=0, le=threading.TIMEOUT_MAX, finite=True, unit="seconds")]
 
 
 class TimeoutLayer(BaseLayer):
@@ -333,17 +325,16 @@ class TimeoutLayer(BaseLayer):
 
     access_class = _TimeoutAccess
 
+    @checked("TimeoutLayer")
     def __init__(
-        self, timeout: float = 60.0, io_timeout: float = 10.0, *, max_workers: int = 64
+        self,
+        timeout: _Seconds = 60.0,
+        io_timeout: _Seconds = 10.0,
+        *,
+        max_workers: Annotated[int, Check(ge=1)] = 64,
     ) -> None:
-        self.timeout = _seconds("timeout", timeout)
-        self.io_timeout = _seconds("io_timeout", io_timeout)
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool):
-            raise TypeError(
-                f"TimeoutLayer: 'max_workers' must be an int, got {type(max_workers).__name__}"
-            )
-        if max_workers < 1:
-            raise ConfigInvalid(f"TimeoutLayer: 'max_workers' must be >= 1, got {max_workers}")
+        self.timeout = float(timeout)
+        self.io_timeout = float(io_timeout)
         self.max_workers = max_workers
         self._pool: _Pool | None = None
         self._pool_lock = threading.Lock()

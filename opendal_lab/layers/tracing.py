@@ -43,6 +43,7 @@ import traceback
 from typing import Any, get_args
 
 from opendal_lab.core.access import OPERATIONS, Access, BaseLayer, Failures, PresignOperation
+from opendal_lab.core.config import checked
 from opendal_lab.core.errors import Error
 from opendal_lab.core.options import ListOptions
 from opendal_lab.core.secrets import redact
@@ -200,16 +201,10 @@ class TracingLayer(BaseLayer):
 
     access_class = _TracingAccess
 
+    @checked("TracingLayer", quoted=False)
     def __init__(
         self, tracer_provider: TracerProvider | None = None, *, stacktrace: bool = False
     ) -> None:
-        if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
-            raise TypeError(
-                "TracingLayer: tracer_provider must be an opentelemetry TracerProvider, "
-                f"got {type(tracer_provider).__name__}"
-            )
-        if not isinstance(stacktrace, bool):
-            raise TypeError(f"TracingLayer: stacktrace must be a bool, got {stacktrace!r}")
         self.tracer_provider = tracer_provider
         self.stacktrace = stacktrace
         self.tracer = trace.get_tracer(TRACER_NAME, _version(), tracer_provider)

@@ -43,6 +43,7 @@ from opendal_lab.core.access import (
     delete_each,
 )
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import checked
 from opendal_lab.core.errors import NotFound
 from opendal_lab.core.options import (
     DEFAULT_WRITE,
@@ -208,6 +209,7 @@ class SimulateLayer(BaseLayer):
 
     capability_effect: ClassVar[Literal["simulated", "overridden"]] = "simulated"
 
+    @checked("SimulateLayer")
     def __init__(
         self,
         *,
@@ -229,9 +231,6 @@ class SimulateLayer(BaseLayer):
             "delete_recursive": delete_recursive,
             "read_with_suffix": read_with_suffix,
         }
-        for name, value in self.switches.items():
-            if not isinstance(value, bool):
-                raise TypeError(f"SimulateLayer: switch {name!r} must be bool, got {value!r}")
         self.warn_unneeded = warn_unneeded
         self.counters: dict[str, int] = dict.fromkeys(SWITCHES, 0)
         self._lock = FreshLock()
