@@ -34,7 +34,7 @@ from opendal_lab.core.options import (
     WriteOptions,
 )
 from opendal_lab.core.path import ROOT
-from opendal_lab.core.prefix_scan import has_prefix, scan
+from opendal_lab.core.prefix_scan import list_keys
 from opendal_lab.core.registry import Registry, refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
@@ -159,10 +159,6 @@ class MemoryService(Service):
     def _key(self, path: str) -> str:
         return self._prefix if path == ROOT else self._prefix + path
 
-    def _has_children(self, key: str) -> bool:
-        with self._store.lock:
-            return has_prefix(self._store.keys, key)
-
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         obj = self._store.objects.get(self._key(path))
@@ -214,39 +210,16 @@ class MemoryService(Service):
 
     # -- list ----------------------------------------------------------------------
     def list(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        key = self._key(path)
-        if path.endswith("/"):
-            return self._list_dir(path, key, opts)
-        # A file path lists its parent and keeps what starts with the path.
-        parent_key = key[: key.rfind("/") + 1]
-        return self._scan(parent_key, key, opts.recursive, opts.start_after)
-
-    def _list_dir(self, path: str, key: str, opts: ListOptions) -> Iterator[Entry]:
-        own = self._store.objects.get(key)
-        exists = path == ROOT or own is not None or self._has_children(key)
-        if exists and (opts.start_after is None or path > opts.start_after):
-            yield Entry(path, own[1] if own is not None else DIR_METADATA)
-        if exists:
-            yield from self._scan(key, key, opts.recursive, opts.start_after, skip=key)
-
-    def _scan(
-        self,
-        dir_key: str,
-        prefix: str,
-        recursive: bool,
-        start_after: str | None,
-        skip: str | None = None,
-    ) -> Iterator[Entry]:
-        """Entries for keys under ``prefix``, in order, one locked page at a time."""
-        strip = len(self._prefix)
+        """A prefix scan of the sorted keys, one locked page at a time."""
         objects = self._store.objects
-        after = None if start_after is None else self._prefix + start_after
-        for key, is_sub_dir in scan(self._store.keys_from, dir_key, prefix, recursive, after, skip):
+
+        def lookup(key: str) -> Metadata | None:
             obj = objects.get(key)
-            if is_sub_dir:
-                yield Entry(key[strip:], obj[1] if obj is not None else DIR_METADATA)
-            elif obj is not None:  # None: deleted since its page was copied
-                yield Entry(key[strip:], obj[1])
+            return None if obj is None else obj[1]
+
+        return list_keys(
+            self._store.keys_from, lookup, path, opts.recursive, opts.start_after, self._prefix
+        )
 
     # -- delete, copy, rename -----------------------------------------------------
     def delete(self, path: str, opts: DeleteOptions) -> None:

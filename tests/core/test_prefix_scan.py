@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opendal_lab.core.prefix_scan import after_subtree, has_prefix, keys_from, scan
+from opendal_lab.core.prefix_scan import after_subtree, keys_from, list_keys, scan
+from opendal_lab.core.types import DIR_METADATA, EntryMode, Metadata
 
 KEYS = sorted(["a", "d/", "d/e/f", "d/e/g", "d/f", "d/g/", "d0", "dx/y", "z"])
 
@@ -53,11 +54,46 @@ def test_keys_may_run_past_the_prefix_and_be_asked_again() -> None:
     assert asked == ["", after_subtree("d/"), after_subtree("dx/")]
 
 
-def test_has_prefix() -> None:
-    assert has_prefix(KEYS, "d/e/")
-    assert not has_prefix(KEYS, "d/h")
-    assert not has_prefix([], "")
+def test_after_subtree() -> None:
     assert after_subtree("d/") == "d0"
+
+
+def _list(path: str, base: str = "", **kw: object) -> list[tuple[str, EntryMode]]:
+    stored = sorted(base + k for k in KEYS)
+    meta = {k: Metadata(EntryMode.DIR if k.endswith("/") else EntryMode.FILE) for k in stored}
+    found = list_keys(
+        keys_from(stored),
+        meta.get,
+        path,
+        bool(kw.get("recursive")),
+        kw.get("start_after"),  # type: ignore[arg-type]
+        base,
+    )
+    return [(e.path, e.metadata.mode) for e in found]
+
+
+@pytest.mark.parametrize("base", ["", "r/"])
+def test_list_keys(base: str) -> None:
+    D, F = EntryMode.DIR, EntryMode.FILE
+    assert _list("d/", base) == [("d/", D), ("d/e/", D), ("d/f", F), ("d/g/", D)]
+    assert _list("d/e/", base) == [("d/e/", D), ("d/e/f", F), ("d/e/g", F)]  # implied, no key
+    assert _list("d", base) == [("d/", D), ("d0", F), ("dx/", D)]
+    assert _list("missing/", base) == []
+    assert _list("/", base)[:2] == [("/", D), ("a", F)]
+    assert _list("d/", base, start_after="d/e/g") == [("d/f", F), ("d/g/", D)]
+    assert [p for p, _ in _list("d/", base, recursive=True)] == [
+        "d/",
+        "d/e/f",
+        "d/e/g",
+        "d/f",
+        "d/g/",
+    ]
+
+
+def test_list_keys_skips_a_key_gone_since_it_was_read() -> None:
+    stored = ["d/a", "d/b"]
+    found = list_keys(keys_from(stored), {"d/b": DIR_METADATA}.get, "d/", False, None)
+    assert [e.path for e in found] == ["d/", "d/b"]
 
 
 @pytest.mark.parametrize("root", ["/", "/sub/"])

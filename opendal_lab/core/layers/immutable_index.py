@@ -38,7 +38,7 @@ from opendal_lab.core.capability import Capability
 from opendal_lab.core.layers.correctness_check import unsupported
 from opendal_lab.core.options import ListOptions
 from opendal_lab.core.path import ROOT, normalize
-from opendal_lab.core.prefix_scan import has_prefix, keys_from, scan
+from opendal_lab.core.prefix_scan import keys_from, list_keys
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
 
 __all__ = ["ImmutableIndexLayer"]
@@ -56,38 +56,8 @@ class _ImmutableIndexAccess(LayeredAccess):
                 raise unsupported(
                     self._access_info, "list", argument, f"list_with_{argument}", path
                 )
-        if path.endswith("/"):
-            return self._list_dir(path, opts)
-        # A file path lists its parent and keeps what starts with the path.
-        return self._scan(path[: path.rfind("/") + 1], path, opts.recursive, opts.start_after)
-
-    def _list_dir(self, path: str, opts: ListOptions) -> Iterator[Entry]:
-        key = "" if path == ROOT else path
-        own = self.layer._meta.get(key)
-        exists = path == ROOT or own is not None or self._has_children(key)
-        if not exists:
-            return
-        if opts.start_after is None or path > opts.start_after:
-            yield Entry(path, own if own is not None else DIR_METADATA)
-        yield from self._scan(key, key, opts.recursive, opts.start_after, skip=key)
-
-    def _has_children(self, key: str) -> bool:
-        return has_prefix(self.layer._keys, key)
-
-    def _scan(
-        self,
-        dir_key: str,
-        prefix: str,
-        recursive: bool,
-        start_after: str | None,
-        skip: str | None = None,
-    ) -> Iterator[Entry]:
-        """Entries for the keys under ``prefix``, in order (the scan memory lists with)."""
-        meta = self.layer._meta
-        for key, is_sub_dir in scan(
-            keys_from(self.layer._keys), dir_key, prefix, recursive, start_after, skip
-        ):
-            yield Entry(key, meta.get(key, DIR_METADATA) if is_sub_dir else meta[key])
+        keys = keys_from(self.layer._keys)
+        return list_keys(keys, self.layer._meta.get, path, opts.recursive, opts.start_after)
 
 
 class ImmutableIndexLayer(BaseLayer):
