@@ -263,16 +263,9 @@ class S3Core:
                 path=path,
                 context={**ctx, "endpoint": self.endpoint},
             ).set_temporary()
-        if isinstance(err, bx.BotoCoreError):
-            return Unexpected(
-                redact(f"{type(err).__name__}: {err}"),
-                operation=operation,
-                service=SCHEME,
-                path=path,
-                context=ctx,
-            )
         if isinstance(err, Error):
             return err
+        # Any other BotoCoreError, or anything else.
         return Unexpected(
             redact(f"{type(err).__name__}: {err}"),
             operation=operation,
