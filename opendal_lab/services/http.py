@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import quote, unquote, urlsplit
 
 import urllib3
@@ -41,6 +41,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, Res
 
 from opendal_lab.core.access import Service
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import Check, build_config, configured
 from opendal_lab.core.errors import (
     ConditionNotMatch,
     ConfigInvalid,
@@ -69,16 +70,21 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)|bytes \*/(\d+)")
 
 @dataclass
 class HttpConfig:
+    """The http service's config: its one declaration (``HttpService``'s signature, the
+    keys ``Operator("http", ...)`` and ``http(s)://`` URIs take, and their checks)."""
+
     endpoint: str = ""
     root: str = "/"
     username: str | None = None
     password: str | None = None
     token: str | None = None
-    headers: dict[str, str] | None = None
-    timeout: float = 60.0
-    pool_size: int = 16
+    #: Checked where they are used (``_base_headers``): their values may be credentials.
+    headers: Annotated[dict[str, str] | None, Check(own=True)] = None
+    timeout: Annotated[float, Check(gt=0, finite=True, unit="seconds")] = 60.0
+    pool_size: Annotated[int, Check(ge=1, doc="connections kept per host")] = 16
 
 
+@configured()
 class HttpService(Service):
     scheme = SCHEME
     config_class = HttpConfig
@@ -93,37 +99,27 @@ class HttpService(Service):
         shared=True,
     )
 
-    def __init__(
-        self,
-        endpoint: str = "",
-        root: str = "/",
-        username: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
-        pool_size: int = 16,
-    ) -> None:
-        given = HttpConfig(endpoint, root, username, password, token, None, timeout, pool_size)
-        origin, prefix, url_user, url_password = _split_endpoint(endpoint)
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """The fields of ``HttpConfig`` (or one ``HttpConfig``), checked; the signature
+        shown is theirs."""
+        given: HttpConfig = build_config(HttpConfig, args, values, SCHEME)
+        username, password, token = given.username, given.password, given.token
+        headers, timeout = given.headers, given.timeout
+        origin, prefix, url_user, url_password = _split_endpoint(given.endpoint)
         if url_user is not None:
             if username is not None or token is not None:
                 raise _bad_config("credentials given both in the endpoint and as config")
             username, password = url_user, url_password
-        root = "/" + root.strip("/") + "/" if root.strip("/") else "/"
+        root = "/" + given.root.strip("/") + "/" if given.root.strip("/") else "/"
         super().__init__(root=root, name=origin)
         self._origin = origin
         self._prefix = prefix.rstrip("/") + root  # the URL path of the root, unquoted
         self._headers = _base_headers(headers, username, password, token)
         self._config = dataclasses.replace(given, headers=dict(headers) if headers else None)
         self._auth = "basic" if username is not None else "bearer" if token else None
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise _bad_config(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
-            raise _bad_config(f"pool_size must be an int >= 1, got {pool_size!r}")
         self._pool = urllib3.PoolManager(
             num_pools=8,
-            maxsize=pool_size,
+            maxsize=given.pool_size,
             block=False,  # never wait for a connection: open one more and drop it after
             retries=_RETRIES,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
