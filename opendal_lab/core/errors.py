@@ -22,6 +22,9 @@ pandas and plain ``except FileNotFoundError`` work unchanged::
 
 Status says whether trying again can help: ``permanent`` (no), ``temporary`` (maybe),
 ``persistent`` (it was temporary, and still failed after retries).
+
+``from_os_error`` turns an ``OSError`` into one of these by one errno table, the one every
+service that meets OS errors uses (fs, the fsspec bridge).
 """
 
 from __future__ import annotations
