@@ -21,12 +21,14 @@ Config: see ``S3Config`` (``config.py``). ``s3://bucket/prefix?region=...&endpoi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from opendal_lab.core.access import AccessInfo, Failures, PresignOperation, Service
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import build_config, configured
 from opendal_lab.core.errors import ConditionNotMatch, ConfigInvalid, NotFound, RangeNotSatisfied
 from opendal_lab.core.options import (
     CopyOptions,
@@ -63,6 +65,7 @@ _VERSIONED = {
 }
 
 
+@configured()
 class S3Service(Service):
     scheme = SCHEME
     config_class = S3Config
@@ -106,8 +109,11 @@ class S3Service(Service):
         shared=True,
     )
 
-    def __init__(self, **config: Any) -> None:
-        cfg = S3Config(**config)
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """The fields of ``S3Config`` (or one ``S3Config``), checked; the signature shown
+        is theirs."""
+        cfg: S3Config = build_config(S3Config, args, values, SCHEME)
+        config = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
         root = "/" + cfg.root.strip("/") + "/" if cfg.root.strip("/") else "/"
         super().__init__(root=root, name=cfg.bucket)
         native = self.native.replace(delete_max_size=cfg.delete_max_size)

@@ -18,8 +18,9 @@ import threading
 from dataclasses import dataclass, fields
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
+from opendal_lab.core.config import Check
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.secrets import guard_loggers, redact, register_secret
 
@@ -37,12 +38,16 @@ MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB  # S3's floor for every part but the last
 MAX_PART_SIZE = 5 * 1024 * MIB
 _SECRET_KEYS = ("secret_access_key", "session_token")
-RETRY_MODES = ("standard", "adaptive")
+RetryMode = Literal["standard", "adaptive"]
+RETRY_MODES: tuple[str, ...] = get_args(RetryMode)
+_AT_LEAST_1 = Check(ge=1)
 
 
 @dataclass
 class S3Config:
-    """Every key of the s3 service (names follow OpenDAL's S3Config where one exists)."""
+    """Every key of the s3 service (names follow OpenDAL's S3Config where one exists): the
+    one declaration of its config, bounds included, that ``S3Service``'s signature, the
+    keys ``Operator("s3", ...)`` and ``s3://`` URIs take and their checks come from."""
 
     bucket: str = ""
     root: str = "/"
@@ -60,22 +65,24 @@ class S3Config:
     #: servers (moto, SeaweedFS) report prefixes whose objects all carry delete markers;
     #: AWS does not. ``None``: check when ``enable_versioning`` is on.
     verify_prefixes: bool | None = None
-    delete_max_size: int = 1000
+    delete_max_size: Annotated[int, Check(ge=1, le=1000, hint="S3's DeleteObjects limit")] = 1000
     #: Part size of multipart writes (the ``chunk`` write option overrides it); >= 5 MiB.
-    part_size: int = 8 * MIB
+    part_size: Annotated[
+        int, Check(ge=MIN_PART_SIZE, le=MAX_PART_SIZE, says="between 5 MiB and 5 GiB")
+    ] = 8 * MIB
     #: Parts in flight per writer when the write does not ask (``concurrent`` option).
-    write_concurrency: int = 4
+    write_concurrency: Annotated[int, _AT_LEAST_1] = 4
     #: HTTP connections kept per client: enough for threads times write concurrency.
-    pool_size: int = 32
+    pool_size: Annotated[int, _AT_LEAST_1] = 32
     #: Attempts per HTTP request (the first one included), retried by botocore: 5xx,
     #: throttling (SlowDown, 503), connection errors and timeouts, with jittered exponential
     #: backoff (up to 1, 2, 4 ... s, at most 20 s). 1 turns retrying off (a RetryLayer on top
     #: then sees every temporary error). A body cut off midway through a read is read again,
     #: within the same number of attempts.
-    max_attempts: int = 4
+    max_attempts: Annotated[int, _AT_LEAST_1] = 4
     #: botocore's retry mode: ``standard``, or ``adaptive`` (standard plus a client-side
     #: rate limit that slows the client down while S3 throttles it).
-    retry_mode: str = "standard"
+    retry_mode: Annotated[RetryMode, Check(hint="max_attempts=1 turns retrying off")] = "standard"
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
@@ -84,26 +91,6 @@ class S3Config:
             raise ConfigInvalid(
                 "config 'bucket' is required: Operator('s3', bucket='name', ...) or "
                 "Operator.from_uri('s3://name/prefix')",
-                service="s3",
-            )
-        if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
-            raise ConfigInvalid(
-                f"config 'part_size' must be between 5 MiB and 5 GiB, got {self.part_size}",
-                service="s3",
-            )
-        if not 1 <= self.delete_max_size <= 1000:
-            raise ConfigInvalid(
-                f"config 'delete_max_size' must be 1..1000 (S3's DeleteObjects limit), "
-                f"got {self.delete_max_size}",
-                service="s3",
-            )
-        for key in ("write_concurrency", "pool_size", "max_attempts"):
-            if getattr(self, key) < 1:
-                raise ConfigInvalid(f"config {key!r} must be >= 1", service="s3")
-        if self.retry_mode not in RETRY_MODES:
-            raise ConfigInvalid(
-                f"config 'retry_mode' must be one of {', '.join(RETRY_MODES)}, "
-                f"got {self.retry_mode!r} (max_attempts=1 turns retrying off)",
                 service="s3",
             )
         if bool(self.access_key_id) != bool(self.secret_access_key):
