@@ -1,6 +1,6 @@
 """Wire-level helpers of the fsspec bridge: building the filesystem from a protocol and
-storage options, mapping its errors (OSErrors by core's one errno table), reading its
-``info`` dicts, and the spooling writer."""
+storage options, mapping its errors (OSErrors by core's one errno table) and reading its
+``info`` dicts (the writer is core's ``SpoolWriter``)."""
 
 from __future__ import annotations
 
