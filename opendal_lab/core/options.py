@@ -98,8 +98,9 @@ _Positive = Annotated[int, Check(gt=0)]
 
 
 @dataclass(slots=True)
-class StatOptions(_Options):
-    operation: ClassVar[str] = "stat"
+class _ObjectOptions(_Options):
+    """What stat and read both take: the version, conditions and response overrides."""
+
     version: str | None = None
     if_match: str | None = None
     if_none_match: str | None = None
@@ -111,21 +112,18 @@ class StatOptions(_Options):
 
 
 @dataclass(slots=True)
-class ReadOptions(_Options):
+class StatOptions(_ObjectOptions):
+    operation: ClassVar[str] = "stat"
+
+
+@dataclass(slots=True)
+class ReadOptions(_ObjectOptions):
     """``offset``/``size`` pick a range; ``suffix`` asks for the last N bytes instead."""
 
     operation: ClassVar[str] = "read"
     offset: _Count = 0
     size: _Count | None = None
     suffix: _Positive | None = None
-    version: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-    if_modified_since: datetime | None = None
-    if_unmodified_since: datetime | None = None
-    override_content_type: str | None = None
-    override_cache_control: str | None = None
-    override_content_disposition: str | None = None
 
     def validate(self) -> None:
         if self.suffix is not None and (self.offset or self.size is not None):
