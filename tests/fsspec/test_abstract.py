@@ -38,8 +38,9 @@ class S3Fixtures(_Fixtures):
         return OpendalFileSystem(scheme="s3", **moto_server.config(s3_bucket))
 
     @pytest.fixture
-    def supports_empty_directories(self) -> bool:
-        return False
+    def supports_empty_directories(self, fs: OpendalFileSystem) -> bool:
+        # mkdir follows the capability (issue 15): create_dir, here the SimulateLayer's marker.
+        return bool(fs.operator.capability().create_dir)
 
 
 class TestMemoryCopy(abstract.AbstractCopyTests, MemoryFixtures):  # type: ignore[misc]

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-import opendal_lab.fsspec as ofs
+import opendal_lab.fsspec.filesystem as ofs
 from opendal_lab import Operator
 from opendal_lab.core.access import BaseLayer, LayeredAccess
 from opendal_lab.core.errors import ConditionNotMatch

@@ -237,20 +237,21 @@ def test_protocol_names_the_scheme_memory() -> None:
     name = f"proto-{uuid.uuid4().hex}"
     fs = fsspec.filesystem("opendal+memory", name=name)
     assert fs.operator.scheme == "memory"
-    fs.pipe_file("dir/a", b"1")
+    # The protocol's paths carry the store, as s3fs's bucket/key do (issue 15).
+    fs.pipe_file(f"{name}/dir/a", b"1")
     assert OpendalFileSystem(scheme="memory", name=name).cat_file("dir/a") == b"1"
-    assert fs.unstrip_protocol("dir/a") == f"opendal+memory://{name}/dir/a"
-    assert fs._strip_protocol(f"opendal+memory://{name}/dir/a") == "dir/a"
-    assert fs._strip_protocol("dir/a/") == "dir/a"
+    assert fs.unstrip_protocol(f"{name}/dir/a") == f"opendal+memory://{name}/dir/a"
+    assert fs._strip_protocol(f"opendal+memory://{name}/dir/a") == f"{name}/dir/a"
+    assert fs._strip_protocol(f"{name}/dir/a/") == f"{name}/dir/a"
     # One cached instance whether the scheme comes from the protocol or from a URL.
     assert fsspec.filesystem("opendal+memory", name=name) is fs
     url_fs, path = fsspec.core.url_to_fs(f"opendal+memory://{name}/dir/a")
     assert url_fs is fs
-    assert path == "dir/a"
+    assert path == f"{name}/dir/a"
     clone = pickle.loads(pickle.dumps(fs))
     assert type(clone) is ofs.OpendalMemoryFileSystem
-    assert clone.cat_file("dir/a") == b"1"
-    with fsspec.open(fs.unstrip_protocol("dir/a"), "rb") as f:
+    assert clone.cat_file(f"{name}/dir/a") == b"1"
+    with fsspec.open(fs.unstrip_protocol(f"{name}/dir/a"), "rb") as f:
         assert f.read() == b"1"
 
 
@@ -258,10 +259,10 @@ def test_protocol_names_the_scheme_fs(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(b"local")
     fs = fsspec.filesystem("opendal+fs", root=str(tmp_path))
     assert fs.operator.scheme == "fs"
-    assert fs.cat_file("a.txt") == b"local"
-    assert pickle.loads(pickle.dumps(fs)).cat_file("a.txt") == b"local"
+    key = str(tmp_path / "a.txt").lstrip("/")  # the protocol's paths are absolute (issue 15)
+    assert fs.cat_file(key) == b"local"
+    assert pickle.loads(pickle.dumps(fs)).cat_file(key) == b"local"
     at_slash = fsspec.filesystem("opendal+fs", root="/")
-    key = str(tmp_path / "a.txt").lstrip("/")
     assert at_slash.unstrip_protocol(key) == f"opendal+fs:///{key}"
     assert fsspec.core.url_to_fs(f"opendal+fs://{tmp_path}/a.txt")[0] is at_slash
 
@@ -271,9 +272,9 @@ def test_protocol_names_the_scheme_s3(moto_server: MotoServer, s3_bucket: str) -
     # Given in another order than the URL's bucket-first: still one cached instance.
     fs = fsspec.filesystem("opendal+s3", **dict(reversed(config.items())))
     assert fs.operator.scheme == "s3"
-    fs.pipe_file("k/v", b"on s3")
-    assert fs.unstrip_protocol("k/v") == f"opendal+s3://{s3_bucket}/k/v"
-    assert pickle.loads(pickle.dumps(fs)).cat_file("k/v") == b"on s3"
+    fs.pipe_file(f"{s3_bucket}/k/v", b"on s3")  # the protocol's paths carry the bucket
+    assert fs.unstrip_protocol(f"{s3_bucket}/k/v") == f"opendal+s3://{s3_bucket}/k/v"
+    assert pickle.loads(pickle.dumps(fs)).cat_file(f"{s3_bucket}/k/v") == b"on s3"
     config.pop("bucket")
     url_fs, path = fsspec.core.url_to_fs(f"opendal+s3://{s3_bucket}/k/v", **config)
     assert url_fs is fs
@@ -303,7 +304,7 @@ def test_read_parquet_through_the_memory_protocol() -> None:
     got = pd.read_parquet(f"opendal+memory://{name}/x.parquet")
     pd.testing.assert_frame_equal(got, df, check_dtype=False)
     fs = fsspec.filesystem("opendal+memory", name=name)
-    with fs.open("x.parquet", "rb") as f:
+    with fs.open(f"{name}/x.parquet", "rb") as f:
         pd.testing.assert_frame_equal(pd.read_parquet(f), df, check_dtype=False)
 
 
@@ -317,7 +318,7 @@ def test_url_forms(tmp_path: Path) -> None:
     assert fs.cat_file("dir/a.txt") == b"memory"
     assert fs.unstrip_protocol("dir/a.txt") == f"opendal+memory://{name}/dir/a.txt"
     fs2, path = fsspec.core.url_to_fs(f"opendal+memory://{name}/dir/a.txt")
-    assert path == "dir/a.txt"
+    assert path == f"{name}/dir/a.txt"  # the protocol's paths carry the store (issue 15)
     assert fs2.cat_file(path) == b"memory"
 
     local = tmp_path / "sub" / "b.bin"
@@ -334,12 +335,12 @@ def test_s3_url(moto_server: MotoServer, s3_bucket: str) -> None:
     with fsspec.open(f"opendal+s3://{s3_bucket}/k/v.txt", "wb", **config) as f:
         f.write(b"on s3")
     fs, path = fsspec.core.url_to_fs(f"opendal+s3://{s3_bucket}/k/v.txt", **config)
-    assert path == "k/v.txt"
+    assert path == f"{s3_bucket}/k/v.txt"  # the protocol's paths carry the bucket (issue 15)
     assert fs.cat_file(path) == b"on s3"
-    assert fs.ls("k", detail=False) == ["k/v.txt"]
-    assert fs.isdir("k")
-    fs.rm("k", recursive=True)
-    assert not fs.exists("k")
+    assert fs.ls(f"{s3_bucket}/k", detail=False) == [f"{s3_bucket}/k/v.txt"]
+    assert fs.isdir(f"{s3_bucket}/k")
+    fs.rm(f"{s3_bucket}/k", recursive=True)
+    assert not fs.exists(f"{s3_bucket}/k")
 
 
 def test_append_where_the_service_can(tmp_path: Path) -> None:
