@@ -69,6 +69,12 @@ def test_capability_fields_are_the_codes() -> None:
     )
 
 
+def test_service_config_tables_are_the_codes() -> None:
+    assert readme_matrix.current_config() == readme_matrix.config_tables(), (
+        "README.md's service config tables are stale: run `python -m tests.readme_matrix`"
+    )
+
+
 def test_links_point_at_files_that_exist() -> None:
     text = README.read_text()
     local = re.findall(r"\]\(((?:notebooks|widgets|binder)/[^)#]*)\)", text)
