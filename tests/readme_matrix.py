@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from opendal_lab import Operator
+from opendal_lab.core.capability import FIELD_DESCRIPTIONS, GROUPS
 from opendal_lab.core.config import config_table
 from opendal_lab.core.registry import service_class
-from opendal_lab.core.capability import FIELD_DESCRIPTIONS, GROUPS
 from opendal_lab.widgets.tables import build_matrix
 from opendal_lab.widgets.text import matrix_markdown
 
