@@ -143,7 +143,7 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
 
     def _key(self, path: str) -> str:
         """The operator's key of a face path (both without leading or trailing ``/``)."""
-        if not self._prefix:
+        if not self._prefix or not path:  # "": the top of this filesystem, its store's root
             return path
         if not (path + "/").startswith(self._prefix):
             raise ValueError(
