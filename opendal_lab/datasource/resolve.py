@@ -87,12 +87,21 @@ def _import_class(module_name: str, qualname: str) -> type[Any]:
 def _check_same(source: Any, module: str | None, qualname: str | None) -> None:
     cls = source if isinstance(source, type) else type(source)
     if (module and module != cls.__module__) or (qualname and qualname != cls.__qualname__):
+        if module and qualname and _named(module, qualname) is cls:
+            return  # named where it is exported (a package's __init__), not where defined
         raise ConfigInvalid(
             f"the source is {cls.__module__}.{cls.__qualname__}, but the options name "
             f"{module or '?'}.{qualname or '?'} ({MODULE_OPTION} / {CLASS_OPTION}); "
             "give one or the other",
             operation="datasource",
         )
+
+
+def _named(module: str, qualname: str) -> Any:
+    try:
+        return _import_class(module, qualname)
+    except SourceNotFound:
+        return None
 
 
 def _instantiate(cls: type[Any]) -> Any:

@@ -29,10 +29,11 @@ from opendal_lab.core.options import ReadOptions
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.prepare import prepare
 from opendal_lab.datasource.pushdown import plan_pushdown
-from opendal_lab.datasource.sources import files, files_parquet
 from opendal_lab.datasource.sources.files import FileFormatError, FileSource
-from opendal_lab.datasource.sources.files_listing import glob_regex
-from opendal_lab.datasource.sources.files_options import FileOptions
+from opendal_lab.datasource.sources.files import parquet as files_parquet
+from opendal_lab.datasource.sources.files import source as files
+from opendal_lab.datasource.sources.files.listing import glob_regex
+from opendal_lab.datasource.sources.files.options import FileOptions
 from tests.datasource.files_data import (
     Store,
     frame,

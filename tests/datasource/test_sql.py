@@ -23,8 +23,8 @@ from polars.testing import assert_frame_equal
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.sources.sql import DRIVERS, Dialect, SqlError, SqlSource
-from opendal_lab.datasource.sources.sql_dialects import PostgresDialect
-from opendal_lab.datasource.sources.sql_query import Params, edges, filter_sql
+from opendal_lab.datasource.sources.sql.dialects import PostgresDialect
+from opendal_lab.datasource.sources.sql.query import Params, edges, filter_sql
 
 pytest.importorskip("adbc_driver_sqlite")
 

@@ -21,7 +21,7 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   each worker from these options (once per process); specs hold only paths, sizes, hive
   values and row group numbers, never a credential.
 - ``path``: a glob under the operator's root (``data/*.parquet``, ``**/*.csv``), a file, or
-  a directory read whole (``files_listing``: skipped names, hive directories).
+  a directory read whole (``listing``: skipped names, hive directories).
 - ``format``: ``parquet``, ``csv`` or ``ndjson``; by default from the glob's or the first
   file's extension.
 - ``partitioning``: ``file`` (one partition per file, the default) or ``row_group`` (one per
@@ -30,10 +30,10 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   ``key=value`` directories); ``hive_schema``: ``"year:int64,country:string"`` to set their
   types instead of inferring them.
 - csv: ``header`` (``true``), ``separator`` (``,``); csv and ndjson: ``sample_bytes``, how
-  much of the first file the schema is inferred from (``files_text``).
+  much of the first file the schema is inferred from (``text``).
 - parquet: ``ranged`` (``auto`` / ``always`` / ``never``): whole-file reads or ranged reads
-  of the column chunks needed (``files_parquet``).
-- writing: ``partition_by``, ``mode``, ``compression``, ``rows_per_file`` (``files_write``);
+  of the column chunks needed (``parquet``).
+- writing: ``partition_by``, ``mode``, ``compression``, ``rows_per_file`` (``write``);
   ``write_id``: the id in the written file names, ``part-<index>-<write_id>.<ext>``; by
   default a random one per write, shared by its partitions, so two writes to one directory
   never collide (give one to make the names predictable).
@@ -71,29 +71,29 @@ from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.filters import Filter, filters_to_expr
 from opendal_lab.datasource.prepare import polars_schema
 from opendal_lab.datasource.protocol import BaseDataSource
-from opendal_lab.datasource.sources import files_write
-from opendal_lab.datasource.sources.files_listing import (
+from opendal_lab.datasource.sources.files import write as files_write
+from opendal_lab.datasource.sources.files.listing import (
     FileEntry,
     Listing,
     hive_types,
     list_files,
     typed_hive_values,
 )
-from opendal_lab.datasource.sources.files_options import (
+from opendal_lab.datasource.sources.files.options import (
     FileFormatError,
     FileOptions,
     format_of,
     operator_for,
     parse_options,
 )
-from opendal_lab.datasource.sources.files_parquet import (
+from opendal_lab.datasource.sources.files.parquet import (
     parquet_schema,
     read_footer,
     read_parquet,
     row_group_sizes,
 )
-from opendal_lab.datasource.sources.files_query import Query, trim_memory
-from opendal_lab.datasource.sources.files_text import read_text, text_schema
+from opendal_lab.datasource.sources.files.query import Query, trim_memory
+from opendal_lab.datasource.sources.files.text import read_text, text_schema
 
 __all__ = ["FileFormatError", "FileSource"]
 
@@ -220,7 +220,7 @@ class FileSource(BaseDataSource):
         executor: cf.Executor | None = None,
         partitions: int | None = None,
     ) -> list[str]:
-        """Write ``frame`` under ``path``, ``partitions`` slices on ``executor`` (files_write)."""
+        """Write ``frame`` under ``path``, ``partitions`` slices on ``executor`` (write)."""
         merged = {**self.defaults, **(options or {})}
         if partition_by is not None:
             merged["partition_by"] = ",".join(partition_by)

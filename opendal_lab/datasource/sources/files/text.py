@@ -22,9 +22,9 @@ from collections.abc import Sequence
 import polars as pl
 
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.sources.files_listing import FileEntry
-from opendal_lab.datasource.sources.files_options import FileFormatError, FileOptions
-from opendal_lab.datasource.sources.files_query import Query, finish
+from opendal_lab.datasource.sources.files.listing import FileEntry
+from opendal_lab.datasource.sources.files.options import FileFormatError, FileOptions
+from opendal_lab.datasource.sources.files.query import Query, finish
 
 __all__ = ["read_text", "text_schema"]
 

@@ -3,7 +3,7 @@
 ``FileSource.write_partition(frame, options, index)`` writes one partition: a file named
 ``part-<index>-<write id>.<ext>`` under ``path`` (a directory), or, with ``partition_by``,
 one such file in each ``key=value/`` directory its rows fall into, those columns left out of
-the files as Hive does (``files_listing.hive_dir`` escapes the values; null is
+the files as Hive does (``listing.hive_dir`` escapes the values; null is
 ``__HIVE_DEFAULT_PARTITION__``). It streams through ``op.open(path, "wb")``: the object
 appears only when complete (a put, a multipart upload completed, a renamed temporary file,
 as the service does it), and a failure aborts it, so no reader sees half a file. It returns
@@ -39,8 +39,8 @@ from opendal_lab.core.errors import AlreadyExists, ConfigInvalid
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.errors import PartitionFailed
 from opendal_lab.datasource.runner import default_workers
-from opendal_lab.datasource.sources.files_listing import hive_dir
-from opendal_lab.datasource.sources.files_options import FileOptions
+from opendal_lab.datasource.sources.files.listing import hive_dir
+from opendal_lab.datasource.sources.files.options import FileOptions
 
 __all__ = ["EXTENSIONS", "write", "write_partition"]
 

@@ -30,7 +30,7 @@ import polars as pl
 from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.types import Metadata
-from opendal_lab.datasource.sources.files_options import FileFormatError
+from opendal_lab.datasource.sources.files.options import FileFormatError
 
 __all__ = [
     "HIVE_NULL",

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from opendal_lab.core.secrets import register_secret
 from opendal_lab.datasource.filters import Filter
-from opendal_lab.datasource.sources.sql_dialects import (
+from opendal_lab.datasource.sources.sql.dialects import (
     Database,
     Dialect,
     SqlError,

@@ -1,6 +1,6 @@
 """What one partition of a FileSource asks of its file, and the last steps every reader shares.
 
-The readers (``files_parquet``, ``files_text``) narrow the I/O as they can; ``finish`` then
+The readers (``parquet``, ``text``) narrow the I/O as they can; ``finish`` then
 applies the filters, the projection and the limit in Polars, so what a partition returns is
 exact whichever way the bytes were read -- which is why ``FileSource.exact_filters`` can
 claim every filter.

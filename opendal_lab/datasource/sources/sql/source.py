@@ -88,7 +88,7 @@ import pyarrow as pa
 
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.protocol import BaseDataSource
-from opendal_lab.datasource.sources.sql_dialects import (
+from opendal_lab.datasource.sources.sql.dialects import (
     DRIVERS,
     SAMPLE_ROWS,
     Dialect,
@@ -97,7 +97,7 @@ from opendal_lab.datasource.sources.sql_dialects import (
     invalid,
     quote_name,
 )
-from opendal_lab.datasource.sources.sql_query import (
+from opendal_lab.datasource.sources.sql.query import (
     OPTIONS,
     TYPE_NAMES,
     Params,

@@ -46,8 +46,8 @@ import pyarrow.parquet as pq
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.filters import Filter
-from opendal_lab.datasource.sources.files_options import FileFormatError
-from opendal_lab.datasource.sources.files_query import Query, finish
+from opendal_lab.datasource.sources.files.options import FileFormatError
+from opendal_lab.datasource.sources.files.query import Query, finish
 
 __all__ = [
     "LOCAL_SCHEMES",
