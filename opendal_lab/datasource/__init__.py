@@ -28,24 +28,23 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "pip install 'opendal-lab[datasource]'"
     ) from exc
 
-from opendal_lab.datasource.errors import (
+from opendal_lab.datasource.api import (
+    OPS,
+    PUSHDOWN_KEYWORDS,
+    BaseDataSource,
+    DataSource,
     DataSourceError,
+    Filter,
     PartitionFailed,
     SchemaMismatch,
     SourceInvalid,
     SourceNotFound,
-)
-from opendal_lab.datasource.filters import OPS, Filter, filters_to_expr, split_predicate
-from opendal_lab.datasource.loader import load
-from opendal_lab.datasource.protocol import (
-    PUSHDOWN_KEYWORDS,
-    BaseDataSource,
-    DataSource,
+    filters_to_expr,
     pushdown_keywords,
+    split_predicate,
 )
+from opendal_lab.datasource.loader import CLASS_OPTION, MODULE_OPTION, load, resolve_source, scan
 from opendal_lab.datasource.range import RangeSource
-from opendal_lab.datasource.resolve import CLASS_OPTION, MODULE_OPTION, resolve_source
-from opendal_lab.datasource.scan import scan
 from opendal_lab.datasource.sources.files import FileSource
 from opendal_lab.datasource.sources.sql import SqlSource
 

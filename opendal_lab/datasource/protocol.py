@@ -67,12 +67,12 @@ from __future__ import annotations
 import abc
 import inspect
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+import polars as pl
+import pyarrow as pa
 
 if TYPE_CHECKING:
-    import polars as pl
-    import pyarrow as pa
-
     from opendal_lab.datasource.filters import Filter
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "BaseDataSource",
     "DataSource",
     "plan_takes_filters",
+    "polars_schema",
     "pushdown_keywords",
     "source_name",
 ]
@@ -182,3 +183,9 @@ def source_name(source: Any) -> str:
     """The source's class name, as errors show it."""
     cls = source if isinstance(source, type) else type(source)
     return cls.__qualname__
+
+
+def polars_schema(schema: pa.Schema) -> dict[str, pl.DataType]:
+    """The Polars types the Arrow ``schema`` becomes (``string`` -> ``String``, ...)."""
+    frame = cast(pl.DataFrame, pl.from_arrow(schema.empty_table()))
+    return dict(frame.schema)

@@ -24,9 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opendal_lab.core.errors import ConfigInvalid
-from opendal_lab.datasource.filters import Filter
-from opendal_lab.datasource.protocol import BaseDataSource
+from opendal_lab.datasource.api import BaseDataSource, Filter, int_option
 
 __all__ = ["RangeSource"]
 
@@ -41,8 +39,8 @@ class RangeSource(BaseDataSource):
         return SCHEMA
 
     def plan_partitions(self, options: dict[str, str]) -> list[dict[str, Any]]:
-        rows = _int_option(options, "rows", 100, minimum=0)
-        parts = _int_option(options, "partitions", 4, minimum=1)
+        rows = int_option(options, "rows", 100, minimum=0, source="RangeSource")
+        parts = int_option(options, "partitions", 4, minimum=1, source="RangeSource")
         bounds = [rows * i // parts for i in range(parts + 1)]
         return [{"start": bounds[i], "stop": bounds[i + 1]} for i in range(parts)]
 
@@ -58,7 +56,7 @@ class RangeSource(BaseDataSource):
         start, stop = _narrow(int(spec["start"]), int(spec["stop"]), filters or [])
         if limit is not None:
             stop = min(stop, start + limit)
-        step = _int_option(options, "batch_rows", 1000, minimum=1)
+        step = int_option(options, "batch_rows", 1000, minimum=1, source="RangeSource")
         names = columns if columns is not None else SCHEMA.names
         for low in range(start, stop, step):
             yield _batch(low, min(low + step, stop), names)
@@ -104,21 +102,3 @@ def _batch(low: int, high: int, names: Sequence[str]) -> pa.RecordBatch:
         ),
     }
     return pa.record_batch([columns[n]() for n in names], names=list(names))
-
-
-def _int_option(options: dict[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = options.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigInvalid(
-            f"RangeSource option {name!r} must be an integer, not {raw!r}", operation="datasource"
-        ) from None
-    if value < minimum:
-        raise ConfigInvalid(
-            f"RangeSource option {name!r} must be at least {minimum}, not {value}",
-            operation="datasource",
-        )
-    return value

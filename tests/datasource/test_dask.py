@@ -15,8 +15,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from opendal_lab.datasource import PartitionFailed, RangeSource, SchemaMismatch, load, scan
-from opendal_lab.datasource.prepare import prepare
-from opendal_lab.datasource.task import run_partition
+from opendal_lab.datasource.loader.partition import run_partition
+from opendal_lab.datasource.loader.prepare import prepare
 from tests.datasource.sources import Liar, Numbers, PolarsFrames, Recorder, Staged, numbers
 
 pytest.importorskip("distributed")

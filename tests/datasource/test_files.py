@@ -27,8 +27,8 @@ from opendal_lab.core.access import BaseLayer, LayeredAccess
 from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.options import ReadOptions
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
-from opendal_lab.datasource.prepare import prepare
-from opendal_lab.datasource.pushdown import plan_pushdown
+from opendal_lab.datasource.loader.prepare import prepare
+from opendal_lab.datasource.loader.pushdown import plan_pushdown
 from opendal_lab.datasource.sources.files import FileFormatError, FileSource
 from opendal_lab.datasource.sources.files import parquet as files_parquet
 from opendal_lab.datasource.sources.files import source as files

@@ -17,8 +17,8 @@ from opendal_lab.datasource import (
     SchemaMismatch,
     load,
 )
-from opendal_lab.datasource import progress as progress_mod
-from opendal_lab.datasource.runner import default_workers
+from opendal_lab.datasource.engines.executors import default_workers
+from opendal_lab.datasource.loader import run as progress_mod
 from tests.datasource.sources import Gappy, Kept, Liar, Numbers, PolarsFrames, Staged, numbers
 
 

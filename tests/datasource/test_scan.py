@@ -19,9 +19,9 @@ from opendal_lab.datasource import (
     SchemaMismatch,
     scan,
 )
-from opendal_lab.datasource.prepare import prepare
-from opendal_lab.datasource.pushdown import plan_pushdown
-from opendal_lab.datasource.scan import _read
+from opendal_lab.datasource.loader.lazy import _read
+from opendal_lab.datasource.loader.prepare import prepare
+from opendal_lab.datasource.loader.pushdown import plan_pushdown
 from tests.datasource.sources import (
     Liar,
     Numbers,

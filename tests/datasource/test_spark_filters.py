@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from opendal_lab.datasource import Filter
-from opendal_lab.datasource.spark_filters import from_spark
+from opendal_lab.datasource.engines.spark_filters import from_spark
 
 sds = pytest.importorskip("pyspark.sql.datasource")
 

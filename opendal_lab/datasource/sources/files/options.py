@@ -21,6 +21,7 @@ import polars as pl
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.registry import parse_uri, service_class
+from opendal_lab.datasource.api import bool_option, int_option, option_error
 
 __all__ = [
     "FORMATS",
@@ -59,8 +60,6 @@ HIVE_TYPES: dict[str, pl.DataType] = {
     "date": pl.Date(),
 }
 _FRAMEWORK = frozenset({"python_module", "python_class"})
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
 
 
 class FileFormatError(ValueError):
@@ -135,16 +134,20 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         path=options.get("path", ""),
         format=fmt,
         partitioning=partitioning,
-        hive=None if hive_raw == "auto" else _bool(options, "hive", "auto"),
+        hive=None
+        if hive_raw == "auto"
+        else bool_option(options, "hive", "auto", source="FileSource"),
         hive_schema=_hive_schema(options.get("hive_schema", "")),
-        header=_bool(options, "header", "true"),
+        header=bool_option(options, "header", "true", source="FileSource"),
         separator=separator,
-        sample_bytes=_int(options, "sample_bytes", 1 << 20, minimum=1),
+        sample_bytes=int_option(options, "sample_bytes", 1 << 20, minimum=1, source="FileSource"),
         ranged=_choice(options, "ranged", ("auto", "always", "never"), "auto"),
         partition_by=tuple(c.strip() for c in options.get("partition_by", "").split(",") if c),
         mode=_choice(options, "mode", ("append", "overwrite", "error"), "append"),
         compression=options.get("compression") or None,
-        rows_per_file=_int(options, "rows_per_file", 1_000_000, minimum=1),
+        rows_per_file=int_option(
+            options, "rows_per_file", 1_000_000, minimum=1, source="FileSource"
+        ),
         write_id=options.get("write_id") or None,
         operator_config=rest,
     )
@@ -223,27 +226,5 @@ def _choice(options: Mapping[str, str], name: str, allowed: tuple[str, ...], def
     return value
 
 
-def _bool(options: Mapping[str, str], name: str, default: str) -> bool:
-    value = options.get(name, default).lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise _invalid(f"option {name!r} must be true or false, not {value!r}")
-
-
-def _int(options: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = options.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _invalid(f"option {name!r} must be an integer, not {raw!r}") from None
-    if value < minimum:
-        raise _invalid(f"option {name!r} must be at least {minimum}, not {value}")
-    return value
-
-
 def _invalid(message: str) -> ConfigInvalid:
-    return ConfigInvalid(f"FileSource: {message}", operation="datasource")
+    return option_error("FileSource", message)

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.api import Filter
 from opendal_lab.datasource.sources.files.options import FileFormatError
 from opendal_lab.datasource.sources.files.query import Query, finish
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.api import Filter
 
 __all__ = ["Query", "finish", "trim_memory"]
 

@@ -68,9 +68,7 @@ import pyarrow as pa
 
 from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.filters import Filter, filters_to_expr
-from opendal_lab.datasource.prepare import polars_schema
-from opendal_lab.datasource.protocol import BaseDataSource
+from opendal_lab.datasource.api import BaseDataSource, Filter, filters_to_expr, polars_schema
 from opendal_lab.datasource.sources.files import write as files_write
 from opendal_lab.datasource.sources.files.listing import (
     FileEntry,

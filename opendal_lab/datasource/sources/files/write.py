@@ -37,8 +37,7 @@ import pyarrow as pa
 
 from opendal_lab.core.errors import AlreadyExists, ConfigInvalid
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.errors import PartitionFailed
-from opendal_lab.datasource.runner import default_workers
+from opendal_lab.datasource.api import PartitionFailed, default_workers
 from opendal_lab.datasource.sources.files.listing import hive_dir
 from opendal_lab.datasource.sources.files.options import FileOptions
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from opendal_lab.core.secrets import register_secret
-from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.api import Filter, int_option
 from opendal_lab.datasource.sources.sql.dialects import (
     Database,
     Dialect,
@@ -167,23 +167,10 @@ def parse_options(options: dict[str, str]) -> SqlConfig:
         relation=table or f"({query.rstrip(';').rstrip()})",
         custom=_custom_schema(options.get("custom_schema", "")),
         partition_column=column,
-        num_partitions=_positive(options, "num_partitions") or 1,
+        num_partitions=int_option(options, "num_partitions", 1, minimum=1, source="SqlSource"),
         bounds=(lower, upper) if lower is not None and upper is not None else None,
-        fetch_size=_positive(options, "fetch_size"),
+        fetch_size=int_option(options, "fetch_size", None, minimum=1, source="SqlSource"),
     )
-
-
-def _positive(options: dict[str, str], name: str) -> int | None:
-    raw = options.get(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(f"option {name!r} must be an integer, not {raw!r}") from None
-    if value < 1:
-        raise invalid(f"option {name!r} must be at least 1, not {value}")
-    return value
 
 
 def _custom_schema(text: str) -> tuple[tuple[str, pa.DataType], ...]:

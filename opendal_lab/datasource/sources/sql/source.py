@@ -86,8 +86,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from opendal_lab.datasource.filters import Filter
-from opendal_lab.datasource.protocol import BaseDataSource
+from opendal_lab.datasource.api import BaseDataSource, Filter
 from opendal_lab.datasource.sources.sql.dialects import (
     DRIVERS,
     SAMPLE_ROWS,

@@ -23,19 +23,28 @@ rows), or by KeyboardInterrupt -- does this:
 A failure is raised as it came when it is a DataSourceError (it already names the
 partition), else as PartitionFailed naming the source, the partition and its spec, with
 the source's exception as ``__cause__``.
+
+Progress: ``run_ordered`` updates a ``tqdm.auto`` bar (a widget in Jupyter, text on a
+terminal) as partitions finish, in the order they finish; ``progress_bar`` makes it.
+``progress=None`` (the default) shows one only when someone is watching -- an IPython or
+Jupyter session, or stderr on a terminal -- and the load has at least ``MIN_PARTITIONS``
+partitions; and even then only after ``AUTO_DELAY`` seconds, so quick loads print nothing.
+``True`` shows it at once, wherever stderr goes; ``False`` never.
+
+Where the partitions run -- the thread pool or the executor given -- is
+``engines.executors``'.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import os
+import sys
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 from opendal_lab.datasource.errors import PartitionFailed
-from opendal_lab.datasource.task import (
+from opendal_lab.datasource.loader.partition import (
     ReadPlan,
     clear_stop,
     raise_partition_failure,
@@ -43,41 +52,10 @@ from opendal_lab.datasource.task import (
     run_partition,
 )
 
-__all__ = ["default_workers", "open_executor", "run_ordered"]
+__all__ = ["AUTO_DELAY", "MIN_PARTITIONS", "interactive", "progress_bar", "run_ordered"]
 
-
-def default_workers(partitions: int) -> int:
-    """Threads for the default executor: the stdlib's I/O-bound default, capped by work.
-
-    Partitions spend their time waiting on storage or a database, and Arrow and Polars
-    release the GIL while they compute, so threads beyond the cores pay off, as
-    ``ThreadPoolExecutor``'s own default (cores + 4, at most 32) assumes.
-    """
-    return max(1, min(32, (os.cpu_count() or 1) + 4, partitions))
-
-
-@contextlib.contextmanager
-def open_executor(
-    executor: cf.Executor | None, partitions: int
-) -> Iterator[tuple[cf.Executor, bool]]:
-    """``(executor, in_process)``: the given one, or a thread pool shut down on exit.
-
-    The pool's shutdown waits for its threads only when the run completed; after an error
-    or an early close its threads end on their own (at their next piece, see ``_stop``),
-    since the exit may be running in one of them.
-    """
-    if executor is not None:
-        yield executor, isinstance(executor, cf.ThreadPoolExecutor)
-        return
-    pool = cf.ThreadPoolExecutor(
-        default_workers(partitions), thread_name_prefix="opendal_lab-datasource"
-    )
-    try:
-        yield pool, True
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+MIN_PARTITIONS = 8
+AUTO_DELAY = 1.0
 
 
 class _Progress:
@@ -202,3 +180,31 @@ def _stop(run_id: str, futures: dict[int, cf.Future[Any]], *, wait: bool) -> Non
 
     for f in running:
         f.add_done_callback(ended)
+
+
+def interactive() -> bool:
+    """Whether a person is likely watching: an IPython/Jupyter session or a terminal."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if callable(get_ipython) and get_ipython() is not None:
+        return True
+    stream = sys.stderr
+    return stream is not None and hasattr(stream, "isatty") and stream.isatty()
+
+
+def progress_bar(progress: bool | None, total: int, desc: str) -> Any | None:
+    """A started ``tqdm`` bar of ``total`` partitions, or None when none is wanted."""
+    if progress is False or total == 0:
+        return None
+    if progress is None and (total < MIN_PARTITIONS or not interactive()):
+        return None
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        if progress:
+            raise ImportError(
+                "progress=True needs tqdm: pip install 'opendal-lab[datasource]'"
+            ) from None
+        return None
+    delay = AUTO_DELAY if progress is None else 0.0
+    return tqdm(total=total, desc=desc, unit="partition", delay=delay, leave=True)

@@ -11,10 +11,10 @@
         df = load(Orders, options, executor=client.get_executor())
 
 Partitions run on ``executor``, any ``concurrent.futures.Executor``; by default a thread
-pool of ``runner.default_workers`` threads, made for this load and shut down after it. A
-process pool or a Dask ``Client.get_executor()`` works unchanged: the source travels
-pickled with each partition (see ``task``), so it must be picklable, and its class
-importable on the workers.
+pool of ``engines.executors.default_workers`` threads, made for this load and shut down
+after it. A process pool or a Dask ``Client.get_executor()`` works unchanged: the source
+travels pickled with each partition (see ``loader.partition``), so it must be picklable,
+and its class importable on the workers.
 
 The result keeps the declared schema and the partitions' order, also when there are no
 rows at all. Arrow reaches Polars without copies where the types allow: numbers,
@@ -23,8 +23,8 @@ booleans, temporal types and their validity buffers are shared as they are; Arro
 copies them once; frames are concatenated without a rechunk.
 
 A partition that fails ends the load: no partial frame is returned, partitions not yet
-started are cancelled, and the error names the partition (``runner`` says what happens to
-partitions already running). ``progress`` shows a ``tqdm`` bar (``progress`` module).
+started are cancelled, and the error names the partition (``loader.run`` says what happens
+to partitions already running). ``progress`` shows a ``tqdm`` bar (``loader.run``).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from typing import Any, cast
 
 import polars as pl
 
-from opendal_lab.datasource.prepare import prepare
-from opendal_lab.datasource.progress import progress_bar
-from opendal_lab.datasource.runner import open_executor, run_ordered
+from opendal_lab.datasource.engines.executors import open_executor
+from opendal_lab.datasource.loader.prepare import prepare
+from opendal_lab.datasource.loader.run import progress_bar, run_ordered
 
 __all__ = ["load"]
 

@@ -41,9 +41,10 @@ from typing import Any, cast
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from opendal_lab.datasource.prepare import Prepared, prepare
-from opendal_lab.datasource.pushdown import plan_pushdown
-from opendal_lab.datasource.runner import default_workers, open_executor, run_ordered
+from opendal_lab.datasource.engines.executors import default_workers, open_executor
+from opendal_lab.datasource.loader.prepare import Prepared, prepare
+from opendal_lab.datasource.loader.pushdown import plan_pushdown
+from opendal_lab.datasource.loader.run import run_ordered
 
 __all__ = ["scan"]
 

@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from opendal_lab.datasource.filters import Filter, all_of, split_predicate, to_expr
-from opendal_lab.datasource.prepare import Prepared
+from opendal_lab.datasource.loader.prepare import Prepared
 
 __all__ = ["Pushdown", "plan_pushdown"]
 

@@ -21,23 +21,32 @@ Stopping: when a load fails or a scan has what it needs, the caller marks its ru
 A partition running in this process checks the mark between pieces and ends there
 (closing the source's generator, so its ``finally`` blocks run); one running in another
 process cannot see the mark and runs to its end, its result dropped.
+
+Checking: every piece is checked against the declared schema before anything else is done
+with it (``check_piece``): the wrong type is SourceInvalid, a missing, undeclared or
+differently typed column SchemaMismatch, both naming the source and the partition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import polars as pl
 import pyarrow as pa
 
-from opendal_lab.datasource.errors import DataSourceError, PartitionFailed, SourceInvalid
-from opendal_lab.datasource.validate import check_piece
+from opendal_lab.datasource.errors import (
+    DataSourceError,
+    PartitionFailed,
+    SchemaMismatch,
+    SourceInvalid,
+)
 
 __all__ = [
     "ReadPlan",
     "Stopped",
+    "check_piece",
     "clear_stop",
     "raise_partition_failure",
     "request_stop",
@@ -159,3 +168,66 @@ def _check_iterator(plan: ReadPlan, index: int, pieces: Any) -> None:
             source=plan.source_name,
             partition=index,
         )
+
+
+def check_piece(
+    name: str,
+    partition: int,
+    piece: Any,
+    schema: pa.Schema,
+    polars_schema: Mapping[str, pl.DataType],
+    need: tuple[str, ...],
+) -> pl.DataFrame:
+    """One piece from ``read_partition`` as a Polars frame of the ``need`` columns.
+
+    SourceInvalid for a piece of the wrong type, SchemaMismatch for a missing, undeclared or
+    differently typed column; Arrow pieces are compared in Arrow types, Polars frames in
+    Polars types.
+    """
+    where = f"{name}.read_partition, partition {partition}"
+    if isinstance(piece, (pa.RecordBatch, pa.Table)):
+        actual = {f.name: f.type for f in piece.schema}
+        expected = {f.name: f.type for f in schema}
+    elif isinstance(piece, pl.DataFrame):
+        actual = dict(piece.schema)
+        expected = dict(polars_schema)
+    else:
+        raise SourceInvalid(
+            f"{where} yielded a {type(piece).__module__}.{type(piece).__name__}; "
+            "yield pyarrow.RecordBatch, pyarrow.Table or polars.DataFrame",
+            source=name,
+            partition=partition,
+        )
+    for column, dtype in actual.items():
+        if column not in expected:
+            detail = f"column {column!r} ({dtype}) is not in the declared schema"
+            _mismatch(f"{where}: {detail}", name, partition, column, "<not declared>", dtype)
+        if dtype != expected[column]:
+            detail = (
+                f"column {column!r} is {dtype}, but the declared schema says {expected[column]}"
+            )
+            _mismatch(f"{where}: {detail}", name, partition, column, expected[column], dtype)
+    for column in need:
+        if column not in actual:
+            detail = f"column {column!r} (declared {expected[column]}) is missing"
+            _mismatch(f"{where}: {detail}", name, partition, column, expected[column], "<missing>")
+    if isinstance(piece, pl.DataFrame):
+        frame = piece
+    else:
+        frame = cast(pl.DataFrame, pl.from_arrow(piece, rechunk=False))
+    if tuple(frame.columns) != need:
+        frame = frame.select(need)
+    return frame
+
+
+def _mismatch(
+    message: str, name: str, partition: int, column: str, expected: Any, actual: Any
+) -> NoReturn:
+    raise SchemaMismatch(
+        message,
+        source=name,
+        partition=partition,
+        column=column,
+        expected=str(expected),
+        actual=str(actual),
+    )

@@ -1,0 +1,60 @@
+"""What a data source may use: the one import for built-in and third-party sources alike.
+
+::
+
+    from opendal_lab.datasource.api import BaseDataSource, Filter, int_option
+
+A source needs nothing else of this package: the built-in ones (``sources.files``,
+``sources.sql``, ``range``) import from here and from ``opendal_lab.core``, never from
+the loader, so what they do any source outside this project can do.
+
+- the protocol (``protocol``): ``BaseDataSource`` / ``DataSource``, ``PUSHDOWN_KEYWORDS``,
+  ``pushdown_keywords``, and ``polars_schema`` (the Polars types of a declared schema, which
+  is how the loader compares Polars frames with it);
+- pushed-down conditions (``filters``): ``Filter``, ``OPS``, ``filters_to_expr``,
+  ``split_predicate``;
+- errors (``errors``) a source raises or lets through: ``DataSourceError``,
+  ``SourceInvalid``, ``SchemaMismatch``, ``PartitionFailed``, ``SourceNotFound``;
+- options (``options``): ``int_option``, ``bool_option``, ``option_error``;
+- running its own work (``engines.executors``): ``default_workers``, the size of the
+  loader's default thread pool.
+"""
+
+from opendal_lab.datasource.engines.executors import default_workers
+from opendal_lab.datasource.errors import (
+    DataSourceError,
+    PartitionFailed,
+    SchemaMismatch,
+    SourceInvalid,
+    SourceNotFound,
+)
+from opendal_lab.datasource.filters import OPS, Filter, filters_to_expr, split_predicate
+from opendal_lab.datasource.options import bool_option, int_option, option_error
+from opendal_lab.datasource.protocol import (
+    PUSHDOWN_KEYWORDS,
+    BaseDataSource,
+    DataSource,
+    polars_schema,
+    pushdown_keywords,
+)
+
+__all__ = [
+    "OPS",
+    "PUSHDOWN_KEYWORDS",
+    "BaseDataSource",
+    "DataSource",
+    "DataSourceError",
+    "Filter",
+    "PartitionFailed",
+    "SchemaMismatch",
+    "SourceInvalid",
+    "SourceNotFound",
+    "bool_option",
+    "default_workers",
+    "filters_to_expr",
+    "int_option",
+    "option_error",
+    "polars_schema",
+    "pushdown_keywords",
+    "split_predicate",
+]

@@ -1,0 +1,125 @@
+"""Any data source as a PySpark 4 Python Data Source, so the same class runs on Spark and Sail.
+
+::
+
+    from opendal_lab.datasource import FileSource
+    from opendal_lab.datasource.spark import spark_data_source
+
+    spark.dataSource.register(spark_data_source(FileSource, name="lab_files"))
+    spark.read.format("lab_files").options(uri="s3://bucket/data", path="*.parquet").load()
+
+``spark_data_source(source)`` builds a ``pyspark.sql.datasource.DataSource`` subclass whose
+``schema()`` is the source's ``infer_schema`` (Arrow types mapped to Spark's; Arrow's large
+and view strings and binaries become plain ones), whose reader's ``partitions()`` are the
+source's ``plan_partitions`` (each spec carried as JSON) and whose ``read()`` yields the
+source's batches as Arrow record batches cast to that schema. The source is resolved on
+each side from the class or instance given, or from ``python_module`` + ``python_class``
+options when ``source`` is None, as in the seed's ``format("python")`` example. Spark's
+options arrive as strings, which is what every source here expects.
+
+Every piece ``read_partition`` yields is checked against the declared schema as ``load``
+checks it (a source that lies about its schema fails with ``SchemaMismatch``, not a silent
+cast), and a partition that raises fails the query with ``PartitionFailed`` naming the
+source, the partition and its spec.
+
+Filters: when the source's ``read_partition`` takes ``filters``, the reader implements
+``pushFilters``: Spark's pushed conjuncts that have a ``Filter`` form
+(``spark_filters.from_spark``) reach ``plan_partitions`` (when it takes them) and every
+``read_partition``; those the source's ``exact_filters`` claims are not evaluated again by
+Spark, the rest are. Sail calls ``pushFilters`` as is; a JVM Spark calls it only with
+``spark.sql.python.filterPushdown.enabled`` set to true, and otherwise refuses the reader
+with an error naming that setting -- set it, or pass ``push_filters=False`` to build a
+reader without ``pushFilters`` (Spark then evaluates every filter).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from opendal_lab.datasource.engines.spark_filters import from_spark
+from opendal_lab.datasource.filters import Filter
+from opendal_lab.datasource.loader.partition import raise_partition_failure, run_partition
+from opendal_lab.datasource.loader.prepare import Prepared, prepare
+
+__all__ = ["spark_data_source", "spark_schema"]
+
+
+def _plain(arrow_type: Any) -> Any:
+    """Arrow types Spark knows: large/view strings and binaries become plain ones."""
+    if pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type):
+        return pa.string()
+    if pa.types.is_large_binary(arrow_type) or pa.types.is_binary_view(arrow_type):
+        return pa.binary()
+    if pa.types.is_large_list(arrow_type) or pa.types.is_list(arrow_type):
+        return pa.list_(_plain(arrow_type.value_type))
+    return arrow_type
+
+
+def spark_schema(schema: pa.Schema) -> tuple[pa.Schema, Any]:
+    """``(arrow schema Spark can take, the matching Spark StructType)``."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    plain = pa.schema([pa.field(f.name, _plain(f.type), f.nullable) for f in schema])
+    return plain, from_arrow_schema(plain)
+
+
+def spark_data_source(
+    source: Any = None, *, name: str | None = None, push_filters: bool = True
+) -> type[Any]:
+    """A PySpark ``DataSource`` class running ``source`` (a class, an instance or None)."""
+    from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+
+    format_name: str = name or (
+        "python" if source is None else str(getattr(source, "__name__", type(source).__name__))
+    )
+
+    class _Reader(DataSourceReader):
+        def __init__(self, prepared: Prepared) -> None:
+            self.prepared = prepared
+            self.arrow, _ = spark_schema(self.prepared.schema)
+            self.filters: list[Filter] = []  # Spark's pushed filters, in our terms
+
+        def partitions(self) -> list[Any]:
+            specs = self.prepared.partitions(self.filters)
+            count = len(specs)  # carried along, so errors say "partition i of n" as load's do
+            return [InputPartition(json.dumps([i, count, spec])) for i, spec in enumerate(specs)]
+
+        def read(self, partition: Any) -> Iterator[pa.RecordBatch]:
+            index, count, spec = json.loads(partition.value)
+            kwargs: dict[str, Any] = {"filters": self.filters} if self.filters else {}
+            plan = self.prepared.read_plan(count, arrow=False, kwargs=kwargs)
+            try:
+                frames = run_partition(plan, index, spec)
+            except Exception as exc:
+                raise_partition_failure(plan, index, spec, exc)
+            for frame in frames:
+                yield from frame.to_arrow().cast(self.arrow).to_batches()
+
+    class _PushingReader(_Reader):
+        def pushFilters(self, filters: list[Any]) -> Iterator[Any]:
+            schema = self.prepared.schema
+            ours = [(spark, from_spark(spark, schema)) for spark in filters]
+            self.filters = [f for _, f in ours if f is not None]
+            exact = self.prepared.claimed_exact(self.filters)
+            # Spark evaluates again all it gets back: the untranslated and the inexact.
+            return iter([spark for spark, f in ours if f is None or f not in exact])
+
+    class _Source(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return format_name
+
+        def schema(self) -> Any:
+            return spark_schema(prepare(source, dict(self.options)).schema)[1]
+
+        def reader(self, schema: Any) -> Any:
+            prepared = prepare(source, dict(self.options))
+            pushing = push_filters and "filters" in prepared.keywords
+            return (_PushingReader if pushing else _Reader)(prepared)
+
+    _Source.__name__ = _Source.__qualname__ = f"SparkSource_{format_name}"
+    return _Source
