@@ -8,9 +8,11 @@ A source needs nothing else of this package: the built-in ones (``sources.files`
 ``sources.sql``, ``range``) import from here and from ``opendal_lab.core``, never from
 the loader, so what they do any source outside this project can do.
 
-- the protocol (``protocol``): ``BaseDataSource`` / ``DataSource``, ``PUSHDOWN_KEYWORDS``,
-  ``pushdown_keywords``, and ``polars_schema`` (the Polars types of a declared schema, which
-  is how the loader compares Polars frames with it);
+- the protocol (``protocol``): ``BaseDataSource`` / ``DataSource``; ``PushdownSource``
+  and its ``ReadRequest``, the base of every built-in source (``columns``, ``filters`` and
+  ``limit`` handed to ``read`` as one object); ``PUSHDOWN_KEYWORDS``, ``pushdown_keywords``;
+  ``polars_schema``, the Polars types of a declared schema (how the loader compares Polars
+  frames with it);
 - pushed-down conditions (``filters``): ``Filter``, ``OPS``, ``filters_to_expr``,
   ``split_predicate``;
 - errors (``errors``) a source raises or lets through: ``DataSourceError``,
@@ -34,6 +36,8 @@ from opendal_lab.datasource.protocol import (
     PUSHDOWN_KEYWORDS,
     BaseDataSource,
     DataSource,
+    PushdownSource,
+    ReadRequest,
     polars_schema,
     pushdown_keywords,
 )
@@ -46,6 +50,8 @@ __all__ = [
     "DataSourceError",
     "Filter",
     "PartitionFailed",
+    "PushdownSource",
+    "ReadRequest",
     "SchemaMismatch",
     "SourceInvalid",
     "SourceNotFound",

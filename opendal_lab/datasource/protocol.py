@@ -67,6 +67,7 @@ from __future__ import annotations
 import abc
 import inspect
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import polars as pl
@@ -80,6 +81,8 @@ __all__ = [
     "PUSHDOWN_KEYWORDS",
     "BaseDataSource",
     "DataSource",
+    "PushdownSource",
+    "ReadRequest",
     "plan_takes_filters",
     "polars_schema",
     "pushdown_keywords",
@@ -148,6 +151,50 @@ class BaseDataSource(abc.ABC):
     def pushdown(self) -> frozenset[str]:
         """The pushdown keywords ``read_partition`` accepts."""
         return pushdown_keywords(self)
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """The pushdown one ``read_partition`` call was given: ``columns``, ``filters``, ``limit``.
+
+    ``filters`` is a list, empty when none were given; the others are None when not given.
+    """
+
+    columns: list[str] | None = None
+    filters: list[Filter] = field(default_factory=list)
+    limit: int | None = None
+
+
+class PushdownSource(BaseDataSource):
+    """A base for sources that take ``columns``, ``filters`` and ``limit``: implement ``read``.
+
+    Its ``read_partition`` accepts those three keywords (so ``pushdown`` is those three)
+    and hands them on as one ``ReadRequest``::
+
+        class Numbers(PushdownSource):
+            def read(self, spec, options, request):
+                names = request.columns or ["n"]
+                ...
+
+    The built-in sources (``RangeSource``, ``FileSource``, ``SqlSource``) are written so.
+    """
+
+    def read_partition(
+        self,
+        spec: dict[str, Any],
+        options: dict[str, str],
+        *,
+        columns: list[str] | None = None,
+        filters: list[Filter] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[pa.RecordBatch | pa.Table | pl.DataFrame]:
+        return self.read(spec, options, ReadRequest(columns, list(filters or []), limit))
+
+    @abc.abstractmethod
+    def read(
+        self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
+    ) -> Iterator[pa.RecordBatch | pa.Table | pl.DataFrame]:
+        """Yield the rows of one partition, using as much of ``request`` as it can."""
 
 
 def pushdown_keywords(source: Any) -> frozenset[str]:

@@ -7,7 +7,8 @@ null on every seventh row). Options, all strings:
 - ``partitions``: how many partitions, as equal as they come (default ``"4"``);
 - ``batch_rows``: rows per batch a partition yields (default ``"1000"``).
 
-It takes every pushdown keyword but ``predicate``, and shows the three ways to use them:
+A ``PushdownSource``: it takes every pushdown keyword but ``predicate`` (as one
+``ReadRequest``), and shows the three ways to use them:
 ``columns`` -- it builds only those; ``filters`` -- comparisons of ``id`` with an integer
 narrow the range it generates, exactly (so ``exact_filters`` claims them), and the rest
 it leaves to the loader; ``limit`` -- it stops after that many rows::
@@ -24,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opendal_lab.datasource.api import BaseDataSource, Filter, int_option
+from opendal_lab.datasource.api import Filter, PushdownSource, ReadRequest, int_option
 
 __all__ = ["RangeSource"]
 
@@ -32,7 +33,7 @@ SCHEMA = pa.schema([("id", pa.int64()), ("half", pa.float64()), ("label", pa.str
 _NARROWING = ("==", "<", "<=", ">", ">=")
 
 
-class RangeSource(BaseDataSource):
+class RangeSource(PushdownSource):
     """Integers split into partitions (module docstring)."""
 
     def infer_schema(self, options: dict[str, str]) -> pa.Schema:
@@ -44,20 +45,14 @@ class RangeSource(BaseDataSource):
         bounds = [rows * i // parts for i in range(parts + 1)]
         return [{"start": bounds[i], "stop": bounds[i + 1]} for i in range(parts)]
 
-    def read_partition(
-        self,
-        spec: dict[str, Any],
-        options: dict[str, str],
-        *,
-        columns: list[str] | None = None,
-        filters: list[Filter] | None = None,
-        limit: int | None = None,
+    def read(
+        self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
     ) -> Iterator[pa.RecordBatch]:
-        start, stop = _narrow(int(spec["start"]), int(spec["stop"]), filters or [])
-        if limit is not None:
-            stop = min(stop, start + limit)
+        start, stop = _narrow(int(spec["start"]), int(spec["stop"]), request.filters)
+        if request.limit is not None:
+            stop = min(stop, start + request.limit)
         step = int_option(options, "batch_rows", 1000, minimum=1, source="RangeSource")
-        names = columns if columns is not None else SCHEMA.names
+        names = request.columns if request.columns is not None else SCHEMA.names
         for low in range(start, stop, step):
             yield _batch(low, min(low + step, stop), names)
 

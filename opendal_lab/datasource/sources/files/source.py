@@ -68,7 +68,13 @@ import pyarrow as pa
 
 from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.api import BaseDataSource, Filter, filters_to_expr, polars_schema
+from opendal_lab.datasource.api import (
+    Filter,
+    PushdownSource,
+    ReadRequest,
+    filters_to_expr,
+    polars_schema,
+)
 from opendal_lab.datasource.sources.files import write as files_write
 from opendal_lab.datasource.sources.files.listing import (
     FileEntry,
@@ -110,7 +116,7 @@ class Layout:
     schema: pa.Schema  # file columns then hive columns: what infer_schema returns
 
 
-class FileSource(BaseDataSource):
+class FileSource(PushdownSource):
     """Files on an operator (module docstring).
 
     ``FileSource(operator=op, path="dir/", format="csv")``: keyword arguments are default
@@ -148,28 +154,21 @@ class FileSource(BaseDataSource):
             return _row_group_specs(op, files)
         return [_spec(f) for f in files]
 
-    def read_partition(
-        self,
-        spec: dict[str, Any],
-        options: dict[str, str],
-        *,
-        columns: list[str] | None = None,
-        filters: list[Filter] | None = None,
-        limit: int | None = None,
+    def read(
+        self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
     ) -> Iterator[pl.DataFrame]:
         opts = self.parse(options)
         layout = self._layout(opts)
         path = str(spec["path"])
-        filters = list(filters or [])
-        hive_filters = [f for f in filters if f.column in layout.hive_types]
-        file_filters = [f for f in filters if f.column not in layout.hive_types]
+        hive_filters = [f for f in request.filters if f.column in layout.hive_types]
+        file_filters = [f for f in request.filters if f.column not in layout.hive_types]
         hive_row = None
         if layout.hive_types:
             hive_row = typed_hive_values(path, spec.get("hive") or {}, layout.hive_types)
             condition = filters_to_expr(hive_filters)
             if condition is not None and hive_row.filter(condition).height == 0:
                 return  # pruned: the directory's values rule every row out
-        wanted = set(columns) if columns is not None else set(layout.schema.names)
+        wanted = set(layout.schema.names if request.columns is None else request.columns)
         file_columns = [n for n in layout.file_types if n in wanted]
         # Hive columns alone still need the file's row count: read its first column.
         read_columns = file_columns or list(layout.file_types)[:1]
@@ -178,7 +177,7 @@ class FileSource(BaseDataSource):
             projected=len(read_columns) < len(layout.file_types),
             filters=file_filters,
             condition=filters_to_expr(file_filters),
-            limit=limit,
+            limit=request.limit,
             ranged=opts.ranged,
         )
         frame = self._read(opts, layout, spec, query)

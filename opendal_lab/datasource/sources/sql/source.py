@@ -86,7 +86,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from opendal_lab.datasource.api import BaseDataSource, Filter
+from opendal_lab.datasource.api import Filter, PushdownSource, ReadRequest
 from opendal_lab.datasource.sources.sql.dialects import (
     DRIVERS,
     SAMPLE_ROWS,
@@ -116,7 +116,7 @@ from opendal_lab.datasource.sources.sql.query import (
 __all__ = ["DRIVERS", "OPTIONS", "SAMPLE_ROWS", "TYPE_NAMES", "Dialect", "SqlError", "SqlSource"]
 
 
-class SqlSource(BaseDataSource):
+class SqlSource(PushdownSource):
     """A table or query read through ADBC, in ranges of a numeric column (module docstring).
 
     ``on_query(sql, params)``, when given, is called before every statement the source runs.
@@ -160,31 +160,26 @@ class SqlSource(BaseDataSource):
             specs.append({"partition": len(specs), "is_null": True})
         return specs
 
-    def read_partition(
-        self,
-        spec: dict[str, Any],
-        options: dict[str, str],
-        *,
-        columns: list[str] | None = None,
-        filters: list[Filter] | None = None,
-        limit: int | None = None,
+    def read(
+        self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
     ) -> Iterator[pa.RecordBatch]:
         config = parse_options(options)
         shape = self._shape(config)
-        names = list(shape.schema.names) if columns is None else list(columns)
+        names = list(shape.schema.names if request.columns is None else request.columns)
         if not names:  # only the row count is wanted: read the first column
             names = shape.schema.names[:1]
         target = pa.schema([shape.schema.field(n) for n in names])
         params = Params(config.dialect)
         where = range_sql(spec, config.partition_column, params)
         where += [
-            filter_sql(f, config.dialect, params) for f in self._exact(config, shape, filters)
+            filter_sql(f, config.dialect, params)
+            for f in self._exact(config, shape, request.filters)
         ]
         sql = f"SELECT {', '.join(map(quote_name, names))} FROM {config.relation} AS src"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        if limit is not None:
-            sql += f" LIMIT {params.add(int(limit))}"
+        if request.limit is not None:
+            sql += f" LIMIT {params.add(int(request.limit))}"
         index = spec.get("partition")
         label = f"SqlSource, partition {index} ({describe(spec, config.partition_column)})"
         db = config.database(self.on_query)
