@@ -1,19 +1,27 @@
 """The Python data source face: any class with three methods, read into Polars.
 
-A data source (``protocol``) declares an Arrow schema, plans partitions as JSON-able dicts
-and yields Arrow batches or Polars frames per partition -- the protocol of Sail's and
-Spark's ``format("python")``. Given as a class, an instance, or by the options
-``python_module`` + ``python_class`` (``resolve``), it is read:
+A data source declares an Arrow schema, plans partitions as JSON-able dicts and yields
+Arrow batches or Polars frames per partition -- the protocol of Sail's and Spark's
+``format("python")``. ``load(source, options)`` reads it into a ``polars.DataFrame``,
+``scan(source, options)`` into a ``polars.LazyFrame`` with projection, predicate and limit
+pushed down; partitions run on threads, or on any ``concurrent.futures.Executor`` (a Dask
+``Client.get_executor()`` across machines). Every name below is importable from here.
 
-- eagerly by ``load(source, options, executor=, progress=) -> polars.DataFrame``, its
-  partitions running on any ``concurrent.futures.Executor`` (threads by default, a Dask
-  ``Client.get_executor()`` across machines);
-- lazily by ``scan(source, options, executor=) -> polars.LazyFrame``, an IO plugin that
-  pushes projection, predicate (as neutral ``Filter``s, see ``filters``) and row limit
-  down to the sources that take them, and applies them itself for those that do not.
+What lives where:
 
-Errors name the source and the partition (``errors``). ``RangeSource`` is a small built-in
-example. This package needs polars and pyarrow (``pip install 'opendal-lab[datasource]'``);
+- ``protocol``: the three methods and the pushdown keywords, ``BaseDataSource``,
+  ``PushdownSource``; ``errors``: what a source did wrong, which partition failed;
+  ``filters``: ``Filter``, the neutral form of pushed-down conditions; ``options``:
+  reading a source's string options;
+- ``api``: all a source may import from this package -- built-in and third-party alike;
+- ``loader/``: ``load`` and ``scan``, finding and checking the source, running its
+  partitions in order, what runs on a worker;
+- ``engines/``: where partitions run (``executors``: threads or a given executor) and the
+  Spark / Sail adapter (``spark``, public as ``opendal_lab.datasource.spark``);
+- ``sources/``: built-in sources, a package each: ``files`` (``FileSource``) and ``sql``
+  (``SqlSource``); ``range``: ``RangeSource``, a small example source for docs and tests.
+
+This package needs polars and pyarrow (``pip install 'opendal-lab[datasource]'``);
 ``import opendal_lab`` does not import it.
 """
 

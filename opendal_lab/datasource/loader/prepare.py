@@ -23,6 +23,7 @@ them. The pieces ``read_partition`` yields are checked where they are read (``pa
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import uuid
@@ -169,9 +170,10 @@ def resolve_source(source: Any, options: Mapping[str, str] | None = None) -> Dat
         source = _import_class(module, qualname)
     elif module or qualname:
         _check_same(source, module, qualname)
+    name = source_name(source)
     if isinstance(source, type):
-        source = _instantiate(source)
-    check_source(source)
+        source = _instantiate(source, name)
+    check_source(source, name)
     return source  # type: ignore[no-any-return]
 
 
@@ -206,8 +208,14 @@ def _import_class(module_name: str, qualname: str) -> type[Any]:
 def _check_same(source: Any, module: str | None, qualname: str | None) -> None:
     cls = source if isinstance(source, type) else type(source)
     if (module and module != cls.__module__) or (qualname and qualname != cls.__qualname__):
-        if module and qualname and _named(module, qualname) is cls:
-            return  # named where it is exported (a package's __init__), not where defined
+        if module and qualname:
+            # Named where its package exports it (sources.files.FileSource) is the same class.
+            with contextlib.suppress(Exception):
+                found: Any = importlib.import_module(module)
+                for part in qualname.split("."):
+                    found = getattr(found, part)
+                if found is cls:
+                    return
         raise ConfigInvalid(
             f"the source is {cls.__module__}.{cls.__qualname__}, but the options name "
             f"{module or '?'}.{qualname or '?'} ({MODULE_OPTION} / {CLASS_OPTION}); "
@@ -216,18 +224,10 @@ def _check_same(source: Any, module: str | None, qualname: str | None) -> None:
         )
 
 
-def _named(module: str, qualname: str) -> Any:
-    try:
-        return _import_class(module, qualname)
-    except SourceNotFound:
-        return None
-
-
-def _instantiate(cls: type[Any]) -> Any:
+def _instantiate(cls: type[Any], name: str) -> Any:
     try:
         return cls()
     except Exception as exc:
-        name = source_name(cls)
         raise SourceInvalid(
             f"cannot create {name}() without arguments ({type(exc).__name__}: {exc}); "
             "read configuration from the options, or pass an instance",
@@ -263,11 +263,10 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, str]:
     return checked
 
 
-def check_source(source: Any) -> None:
-    """SourceInvalid unless ``source`` has the three protocol methods."""
+def check_source(source: Any, name: str) -> None:
+    """SourceInvalid unless ``source`` (called ``name`` in errors) has the protocol methods."""
     missing = [m for m in METHODS if not callable(getattr(source, m, None))]
     if missing:
-        name = source_name(source)
         raise SourceInvalid(
             f"{name} is not a data source: it has no {', '.join(missing)} method"
             f" (a source needs {', '.join(METHODS)})",
