@@ -64,8 +64,10 @@ def imports_of(module: str) -> set[str]:
         if node.level:
             anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
             base = f"{anchor}.{base}" if base else anchor
-        found.add(base)
-        found.update(f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES)
+        submodules = {f"{base}.{a.name}" for a in node.names} & MODULES.keys()
+        found.update(submodules)
+        if len(submodules) < len(node.names):  # some name is defined in the module itself
+            found.add(base)
     return {name for name in found if name in MODULES}
 
 

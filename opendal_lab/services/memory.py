@@ -49,9 +49,7 @@ class MemoryConfig:
     """The memory service's config: its one declaration (``MemoryService``'s signature, the
     keys ``Operator("memory", ...)`` and ``memory://`` URIs take, and their checks)."""
 
-    name: Annotated[str, Check(doc="the store: operators with the same name share it")] = (
-        "default"
-    )
+    name: Annotated[str, Check(doc="the store: operators with the same name share it")] = "default"
     root: Annotated[str, Check(doc="a prefix inside the store")] = "/"
 
 
