@@ -262,13 +262,14 @@ class LayeredAccess:
         inner_info = inner.info()
         self._access_info = inner_info.with_capability(layer.capability(inner_info.capability))
         cls = type(self)
+        passes = set(layer.forwards_plain)
         for op in OPERATIONS:
             # Not overridden: call inner directly, so an untouched op costs nothing here.
             if getattr(cls, op) is getattr(LayeredAccess, op):
                 setattr(self, op, getattr(inner, op))
+                passes.add(op)
         # A plain call goes to the nearest level below that acts on it (see Layer): past
         # this one if it declared so, or if it does not override the operation at all.
-        passes = layer.forwards_plain | self.__dict__.keys()
         self.plain_stat = plain_call(inner, "stat") if "stat" in passes else self.stat
         self.plain_read = plain_call(inner, "read") if "read" in passes else self.read
 
@@ -319,8 +320,10 @@ def plain_call(access: Access, operation: Literal["stat", "read"]) -> Callable[.
     default options. It is ``access``'s own method unless ``access`` is a layer that only
     forwards plain calls (``BaseLayer.forwards_plain``), in which case it is the one of the
     level below; a service or any other ``Access`` serves them itself."""
-    method: Callable[..., Any] = getattr(access, operation)
-    plain: Callable[..., Any] = getattr(access, "__dict__", {}).get(f"plain_{operation}", method)
+    # getattr, not __dict__: reading an instance's __dict__ slows its every attribute load.
+    plain: Callable[..., Any] = getattr(access, f"plain_{operation}", None) or getattr(
+        access, operation
+    )
     return plain
 
 

@@ -66,7 +66,7 @@ __all__ = ["CapabilityChange", "CapabilityReport", "FieldState", "Operator", "St
 
 State = Literal["native", "simulated", "overridden", "removed", "unsupported"]
 _DEFAULT: Any = object()
-_SEEN_MAX = 1 << 14  # paths an operator remembers in canonical form
+_FILES_MAX = 1 << 14  # file paths an operator remembers in canonical form
 _O = TypeVar("_O", bound=_Options)
 
 
@@ -203,7 +203,7 @@ class Operator:
         # Where a plain stat or read (a file path, default options) enters the one chain.
         self._plain_stat: Callable[[str, StatOptions], Metadata] = plain_call(access, "stat")
         self._plain_read: Callable[[str, ReadOptions], bytes] = plain_call(access, "read")
-        self._seen: dict[str, str] = {}
+        self._files: dict[str, str] = {}  # file paths met, each with its canonical form
 
     def _all_layers(self) -> list[Layer]:
         return [*_default_layers(self._simulate), *self._user_layers]
@@ -289,10 +289,12 @@ class Operator:
     def stat(self, path: str, **options: Any) -> Metadata:
         """Metadata of ``path``; ``d/`` asks for a directory."""
         try:
-            p = self._seen[path]
+            p = self._files[path]  # a file path met before: plain unless options are given
+            plain = not options
         except (KeyError, TypeError):
             p = self._path(path, "stat")
-        if options or p[-1] == "/":
+            plain = not options and p[-1] != "/"
+        if not plain:
             opts = self._options(StatOptions, options, p) if options else DEFAULT_STAT
             return self._access.stat(p, opts)
         try:
@@ -311,7 +313,7 @@ class Operator:
     def read(self, path: str, **options: Any) -> bytes:
         """The bytes of ``path``: all, ``offset``/``size``, or the last ``suffix`` bytes."""
         try:
-            p = self._seen[path]
+            p = self._files[path]
         except (KeyError, TypeError):
             p = self._path(path, "read")
         if p[-1] == "/":
@@ -541,14 +543,15 @@ class Operator:
             raise
 
     def _path(self, path: str, operation: str) -> str:
-        """``path`` normalized, and remembered: an operator meets the same few paths again and
-        again, and a dict hit is cheaper than any check (it keeps stat and read within twice
-        the bare service call, bench/bench_core.py)."""
+        """``path`` normalized; a file path is remembered in ``_files``. An operator meets the
+        same few files again and again, and one dict hit is cheaper than any check: it keeps
+        a plain stat or read within twice the bare service call (bench/bench_core.py)."""
         p = paths.normalize(path, operation)
-        seen = self._seen
-        if len(seen) >= _SEEN_MAX:
-            seen.clear()
-        seen[path] = p
+        if p[-1] != "/":
+            files = self._files
+            if len(files) >= _FILES_MAX:
+                files.clear()
+            files[path] = p
         return p
 
     def _is_dir(self, operation: str, p: str) -> IsADirectory:

@@ -69,7 +69,7 @@ class _MimeGuessAccess(LayeredAccess):
         if meta.content_type is not None or not meta.is_file:
             return meta
         guessed = guess_type(path, self.layer.types)
-        return meta if guessed is None else dataclasses.replace(meta, content_type=guessed)
+        return meta if guessed is None else meta.replace(content_type=guessed)
 
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
         return self._fill(path, self.inner.write(path, data, self._typed(path, opts)))
