@@ -313,10 +313,12 @@ class Operator:
     def read(self, path: str, **options: Any) -> bytes:
         """The bytes of ``path``: all, ``offset``/``size``, or the last ``suffix`` bytes."""
         try:
-            p = self._files[path]
+            p = self._files[path]  # a file path met before
+            is_dir = False
         except (KeyError, TypeError):
             p = self._path(path, "read")
-        if p[-1] == "/":
+            is_dir = p[-1] == "/"
+        if is_dir:
             raise self._is_dir("read", p)
         if options:
             return self._access.read(p, self._options(ReadOptions, options, p))
