@@ -484,3 +484,10 @@ def test_every_builtin_layer_is_exported_by_class_name() -> None:
             assert registry.layer_class(name) in exported, name
     with pytest.raises(AttributeError, match="no attribute 'NopeLayer'"):
         layers.NopeLayer  # noqa: B018
+
+
+def test_missing_entry_points_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built-ins register through entry points: an uninstalled checkout is told so."""
+    monkeypatch.setattr(registry, "_plugins", {"opendal_lab.services": {}})
+    with pytest.raises(Unsupported, match="entry points are missing: install the package"):
+        Operator("memory")

@@ -190,8 +190,20 @@ def service_class(scheme: str) -> Any:
     available = schemes()
     raise Unsupported(
         f"unknown scheme {scheme!r}{did_you_mean(scheme, available)}; "
-        f"available schemes: {', '.join(available)}",
+        f"available schemes: {', '.join(available) or '(none)'}{_unregistered_hint()}",
         service=scheme,
+    )
+
+
+def _unregistered_hint() -> str:
+    # The built-ins are entry points too: without them the package was not installed (or was
+    # installed before they existed), which "unknown scheme 'memory'" alone would not say.
+    ours = [ep for ep in _entry_points(_SERVICES).values() if ep.dist and ep.dist.name == _DIST]
+    if ours:
+        return ""
+    return (
+        "; opendal_lab's own entry points are missing: install the package "
+        "(pip install -e . in a checkout) so its built-in services register"
     )
 
 
