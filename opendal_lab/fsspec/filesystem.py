@@ -25,6 +25,7 @@ from opendal_lab.fsspec.urls import (
     merge_url_config,
     scheme_of,
     split_url,
+    takes_root,
     url_bases,
 )
 
@@ -72,8 +73,9 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
         elif kwargs.get("scheme") or cls.default_scheme:
             if cls.default_scheme is not None and kwargs.get("scheme") == cls.default_scheme:
                 del kwargs["scheme"]
-            if not kwargs.get(ROOT):  # fsspec paths are absolute: "/x/y" is /x/y, not ./x/y
-                kwargs[ROOT] = "/"
+            scheme = kwargs.get("scheme") or cls.default_scheme
+            if not kwargs.get(ROOT) and takes_root(str(scheme)):
+                kwargs[ROOT] = "/"  # fsspec paths are absolute: "/x/y" is /x/y, not ./x/y
         return dict(sorted(kwargs.items(), key=lambda item: item[0]))
 
     def __init__(
@@ -166,7 +168,8 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
         if split is None:
             return {}
         # The URL's path is absolute in its store: the filesystem it names is rooted at "/".
-        return {FROM_URL: {"url": url, **split[1], ROOT: "/"}}
+        root = {ROOT: "/"} if takes_root(split[0]) else {}
+        return {FROM_URL: {"url": url, **split[1], **root}}
 
     def unstrip_protocol(self, name: str) -> str:
         """The URL of ``name``: ``fsspec.open`` of it opens the same object (package docstring)."""

@@ -14,6 +14,8 @@ says what a URL's host names, and the same parser checks every URL handed out.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
 import fsspec  # type: ignore[import-untyped]
@@ -21,7 +23,7 @@ from fsspec.utils import stringify_path  # type: ignore[import-untyped]
 
 from opendal_lab.core.errors import ConfigInvalid, Error
 from opendal_lab.core.operator import Operator
-from opendal_lab.core.registry import NATIVE_PREFIX, parse_uri
+from opendal_lab.core.registry import NATIVE_PREFIX, parse_uri, service_class
 
 #: ``opendal+<scheme>``: the fsspec protocol of the native service ``<scheme>``.
 PREFIX = NATIVE_PREFIX + "+"
@@ -32,6 +34,18 @@ ANY = NATIVE_PREFIX
 FROM_URL = "_opendal_from_url"
 # Where the URL's data lies: the config key every service roots its paths at.
 ROOT = "root"
+
+
+def takes_root(scheme: str) -> bool:
+    """Whether service ``scheme`` has a ``root`` (a plugin's may not: a zip archive)."""
+    cls = service_class(scheme)
+    declared = getattr(cls, "config_class", None)
+    if declared is not None:
+        return ROOT in {f.name for f in dataclasses.fields(declared)}
+    try:
+        return ROOT in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def scheme_of(protocol: str) -> str | None:
