@@ -66,7 +66,9 @@ from typing import Annotated, Any, Literal, TypeVar, Union
 from opendal_lab.core.errors import ConfigInvalid
 
 __all__ = [
+    "FALSE",
     "SECRET_WORDS",
+    "TRUE",
     "Check",
     "Refused",
     "Spec",
@@ -87,10 +89,17 @@ __all__ = [
 #: A name holding one of these is a secret: its value never appears in a message.
 SECRET_WORDS = ("secret", "password", "token", "key", "credential")
 
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
+#: The words a flag may be written with in text (URIs, env, Spark options), either case.
+TRUE = ("true", "1", "yes", "on")
+FALSE = ("false", "0", "no", "off")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def flag(text: str) -> bool | None:
+    """``text`` read as a flag (``TRUE`` or ``FALSE``, any case); None if it is neither."""
+    lowered = text.lower()
+    return True if lowered in TRUE else False if lowered in FALSE else None
 
 
 def is_secret(name: str) -> bool:
@@ -235,8 +244,8 @@ class Spec:
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            if text and isinstance(value, str) and value.lower() in _TRUE + _FALSE:
-                return value.lower() in _TRUE
+            if text and isinstance(value, str) and (read := flag(value)) is not None:
+                return read
         elif kind == "int":
             if isinstance(value, int) and not isinstance(value, bool):
                 return value

@@ -30,7 +30,6 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from opendal_lab.core.config import (
-    SECRET_WORDS,
     check_values,
     did_you_mean,
     service_voice,
@@ -216,10 +215,6 @@ def coerce_config(scheme: str, config_class: Any, values: Mapping[str, Any]) -> 
     """
     declared = specs(config_class)
     return check_values(declared, values, service_voice(scheme, declared), text=True)
-
-
-#: Kept for code that imported it from here: ``core.config`` holds the list.
-_SECRET_WORDS = SECRET_WORDS
 
 
 def build_service(scheme: str, config: Mapping[str, Any]) -> Any:

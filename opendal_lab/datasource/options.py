@@ -15,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from opendal_lab.core.config import FALSE, TRUE, flag
 from opendal_lab.core.errors import ConfigInvalid
 
 __all__ = ["FALSE", "TRUE", "bool_option", "int_option", "option_error"]
-
-TRUE = ("true", "1", "yes", "on")
-FALSE = ("false", "0", "no", "off")
 
 D = TypeVar("D", int, None)
 
@@ -48,9 +46,8 @@ def int_option(
 
 def bool_option(options: Mapping[str, str], name: str, default: str, *, source: str) -> bool:
     """Option ``name`` as a flag (``true``/``1``/``yes``/``on`` or their opposites)."""
-    value = options.get(name, default).lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise option_error(source, f"option {name!r} must be true or false, not {value!r}")
+    value = options.get(name, default)
+    read = flag(value)
+    if read is None:
+        raise option_error(source, f"option {name!r} must be true or false, not {value.lower()!r}")
+    return read

@@ -24,6 +24,7 @@ from typing import Any
 
 from opendal_lab.core.access import Access, BaseLayer, Failures, LayeredAccess, Writer
 from opendal_lab.core.capability import Capability
+from opendal_lab.core.config import flag
 from opendal_lab.core.errors import ConfigInvalid, Unsupported
 from opendal_lab.core.options import (
     CopyOptions,
@@ -40,8 +41,6 @@ __all__ = ["CapabilityOverrideLayer", "parse_overrides"]
 
 _FIELDS = Capability.field_names()
 _LIMITS = frozenset(f for f in _FIELDS if getattr(Capability(), f) is None)
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 
 # The argument each option needs, by operation (the options a caller may set).
 _ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -113,10 +112,9 @@ def _coerce(key: str, value: Any) -> bool | int | None:
         return number
     if isinstance(value, bool):
         return value
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
+    read = flag(value) if isinstance(value, str) else None
+    if read is not None:
+        return read
     raise ConfigInvalid(f"capability {key} takes true or false, got {value!r}")
 
 
