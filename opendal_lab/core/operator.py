@@ -14,6 +14,13 @@ Introspection: ``op.native_capability()``, ``op.capability()``, ``op.stack`` (ev
 with the capability after it), ``op.capability_changes()`` and ``op.capability_report()``
 (per field: native / simulated / overridden / removed / unsupported, and the layer that
 made it so).
+
+Many at once: ``op.read_many(paths)``, ``op.stat_many(paths)``, ``op.write_many({path:
+data})`` overlap their calls on threads (up to ``concurrency=``, default 32, never more
+than a ConcurrentLimitLayer's permits) and return results in the order given; the first
+failure in that order is raised, naming its path, or with ``return_exceptions=True`` each
+failure stands in its place. ``op.run_many(fn, items)`` does the same for any call; the
+rules are ``opendal_lab.core.pool``'s.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ from opendal_lab.core.options import (
     WriteOptions,
     _Options,
 )
+from opendal_lab.core.pool import check_concurrency, run_ordered, stack_limit
 from opendal_lab.core.registry import build_layers, build_service, did_you_mean, parse_uri
 from opendal_lab.core.types import Entry, Metadata, PresignedRequest
 
@@ -68,6 +76,10 @@ State = Literal["native", "simulated", "overridden", "removed", "unsupported"]
 _DEFAULT: Any = object()
 _FILES_MAX = 1 << 14  # file paths an operator remembers in canonical form
 _O = TypeVar("_O", bound=_Options)
+_T = TypeVar("_T")
+#: What a bulk call returns (``list`` is a method name inside Operator): one result per
+#: item, in order, a failed item's exception in its place with ``return_exceptions``.
+BulkResults = list[Any]
 
 
 @dataclass(frozen=True)
@@ -484,6 +496,101 @@ class Operator:
             )
         return s, t
 
+    # -- many at once ------------------------------------------------------------------
+    def read_many(
+        self,
+        paths: Iterable[str],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        **options: Any,
+    ) -> BulkResults:
+        """The bytes of each path, in order, read concurrently (options as ``read``'s);
+        a list of ``bytes``, or of ``bytes | Exception`` with ``return_exceptions``."""
+        items = _path_list("read_many", paths)
+        read = self.read
+        return self.run_many(
+            (lambda p: read(p, **options)) if options else read,
+            items,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            name="read_many",
+        )
+
+    def stat_many(
+        self,
+        paths: Iterable[str],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        **options: Any,
+    ) -> BulkResults:
+        """The metadata of each path, in order, asked concurrently (options as ``stat``'s)."""
+        items = _path_list("stat_many", paths)
+        stat = self.stat
+        return self.run_many(
+            (lambda p: stat(p, **options)) if options else stat,
+            items,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            name="stat_many",
+        )
+
+    def write_many(
+        self,
+        items: Mapping[str, bytes | bytearray | memoryview]
+        | Iterable[tuple[str, bytes | bytearray | memoryview]],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        **options: Any,
+    ) -> BulkResults:
+        """Write each ``path: data`` (a mapping or pairs) concurrently, options as ``write``'s;
+        the new metadata of each, in order."""
+        pairs = list(items.items() if isinstance(items, Mapping) else items)
+        for pair in pairs:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+                raise TypeError(
+                    f"write_many(): give a mapping of path to data or (path, data) pairs, "
+                    f"got an item {type(pair).__name__}"
+                )
+        write = self.write
+        return self.run_many(
+            lambda pair: write(pair[0], pair[1], **options),
+            pairs,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            name="write_many",
+            label=lambda pair: repr(pair[0]),
+        )
+
+    def run_many(
+        self,
+        fn: Callable[[_T], Any],
+        items: Sequence[_T],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        name: str = "run_many",
+        label: Callable[[_T], str] = repr,
+    ) -> BulkResults:
+        """``[fn(item) for item in items]`` with up to ``concurrency`` calls in flight
+        (default 32), bounded by this operator's layers (``concurrency_limit()``)."""
+        limit = check_concurrency(concurrency, self.concurrency_limit(), f"{name}(): ")
+        return run_ordered(
+            fn,
+            items,
+            concurrency=limit,
+            return_exceptions=return_exceptions,
+            name=name,
+            label=label,
+        )
+
+    def concurrency_limit(self) -> int | None:
+        """Calls the layers let a bulk call run at once (a ConcurrentLimitLayer's permits,
+        1 in a thread holding one of them); ``None``: no layer bounds them."""
+        return stack_limit(level.layer for level in self._levels)
+
     # -- presign -----------------------------------------------------------------------
     def presign_read(self, path: str, expire_second: float) -> PresignedRequest:
         return self._presign("read", path, expire_second)
@@ -579,6 +686,12 @@ def _rebuild_operator(source: Any, simulate: Any, layers: Sequence[Layer]) -> Op
         scheme, config = source
         return Operator(scheme, simulate=simulate, layers=layers, **config)
     return Operator.from_service(source, simulate=simulate, layers=layers)
+
+
+def _path_list(operation: str, paths: Iterable[str]) -> list[str]:
+    if isinstance(paths, (str, bytes)):
+        raise TypeError(f"{operation}(): give a list of paths, not one {type(paths).__name__}")
+    return list(paths)
 
 
 def _with_range(base: ReadOptions, offset: int, size: int) -> ReadOptions:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import re
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback  # type: ignore[import-untyped]
 from fsspec.spec import AbstractFileSystem, _Cached  # type: ignore[import-untyped]
 from fsspec.utils import stringify_path, tokenize  # type: ignore[import-untyped]
 
@@ -33,7 +35,6 @@ __all__ = ["INFO_EXPIRY_TIME", "OpendalFileSystem", "protocol_class"]
 
 # Keyword arguments that belong to AbstractFileSystem, not to the operator's config.
 _FSSPEC_KWARGS = ("use_listings_cache", "listings_expiry_time", "max_paths", "asynchronous", "loop")
-_MAX_WORKERS = 16
 _MAGIC = re.compile(r"[*?\[]")
 #: How long ``info`` is remembered, unless ``info_expiry_time=`` says otherwise.
 INFO_EXPIRY_TIME = 1.0
@@ -381,9 +382,10 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
         ends: int | list[int | None] | None,
         max_gap: int | None = None,
         on_error: str = "return",
+        batch_size: int | None = None,
         **kwargs: Any,
     ) -> list[Any]:
-        """Fetch the ranges concurrently, each once, on a thread pool."""
+        """Fetch the ranges concurrently, each once (``batch_size`` as in ``cat``)."""
         if not isinstance(starts, list):
             starts = [starts] * len(paths)
         if not isinstance(ends, list):
@@ -400,15 +402,108 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
 
         def one(args: tuple[str, int | None, int | None]) -> Any:
             p, s, e = args
-            try:
-                return self._read_range(p, size_of(p), s, e)
-            except Exception as err:
-                if on_error == "return":
-                    return err
-                raise
+            return self._read_range(p, size_of(p), s, e)
 
-        with ThreadPoolExecutor(min(_MAX_WORKERS, max(1, len(paths)))) as pool:
-            return list(pool.map(one, zip(stripped, starts, ends, strict=False)))
+        return self.operator.run_many(
+            one,
+            list(zip(stripped, starts, ends, strict=False)),
+            concurrency=batch_size,
+            return_exceptions=on_error == "return",
+            name="cat_ranges",
+            label=lambda args: repr(args[0]),
+        )
+
+    def cat(
+        self,
+        path: Any,
+        recursive: bool = False,
+        on_error: str = "raise",
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """fsspec's ``cat``, with the files of a list, glob or directory fetched concurrently:
+        up to ``batch_size`` at once (the name fsspec's async filesystems give it; default
+        32, never more than the operator's layers allow, see ``opendal_lab.core.pool``).
+        ``on_error="raise"`` raises the first failure in path order."""
+        paths = self.expand_path(path, recursive=recursive, **kwargs)
+        one_file = len(paths) == 1 and not isinstance(path, list)
+        if one_file and paths[0] == self._strip_protocol(path):
+            return self.cat_file(paths[0], **kwargs)  # one file: its bytes, not a dict
+        contents = self.operator.run_many(
+            lambda p: self.cat_file(p, **kwargs),
+            paths,
+            concurrency=batch_size,
+            return_exceptions=on_error != "raise",
+            name="cat",
+        )
+        out = dict(zip(paths, contents, strict=True))
+        if on_error == "omit":
+            out = {p: c for p, c in out.items() if not isinstance(c, Exception)}
+        return out
+
+    # fsspec's get and put keep their path rules (globs, trailing slashes, where each file
+    # lands, the containment check) and hand their (source, target) pairs to the pool in
+    # place of their one-by-one loop.
+    def get(
+        self,
+        rpath: Any,
+        lpath: Any,
+        recursive: bool = False,
+        callback: Callback = DEFAULT_CALLBACK,
+        maxdepth: int | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """fsspec's ``get``, the files copied concurrently (``batch_size`` as in ``cat``)."""
+        plan = _Plan()
+        super().get(rpath, lpath, recursive, plan, maxdepth, **kwargs)
+        pairs = [(remote, local) for local, remote in plan.pairs]
+        self._transfer("get", self.get_file, pairs, callback, batch_size, kwargs)
+
+    @changing
+    def put(
+        self,
+        lpath: Any,
+        rpath: Any,
+        recursive: bool = False,
+        callback: Callback = DEFAULT_CALLBACK,
+        maxdepth: int | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """fsspec's ``put``, the files copied concurrently (``batch_size`` as in ``cat``)."""
+        plan = _Plan()
+        super().put(lpath, rpath, recursive, plan, maxdepth, **kwargs)
+        self._transfer("put", self.put_file, plan.pairs, callback, batch_size, kwargs)
+
+    def _transfer(
+        self,
+        name: str,
+        copy_file: Callable[..., Any],
+        pairs: list[tuple[str, str]],
+        callback: Callback,
+        batch_size: int | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Run ``copy_file(source, target)`` for each pair on the pool; ``callback`` counts
+        the files done, each file's own progress going to the child it branches."""
+        if not pairs:
+            return
+        callback.set_size(len(pairs))
+        progress = threading.Lock()  # callbacks (tqdm's among them) are not thread-safe
+
+        def one(pair: tuple[str, str]) -> None:
+            source, target = pair
+            with progress:
+                child = callback.branched(source, target)
+            with child:
+                copy_file(source, target, callback=child, **kwargs)
+            with progress:
+                callback.relative_update(1)
+
+        self.operator.run_many(
+            one, pairs, concurrency=batch_size, name=name, label=lambda pair: repr(pair[0])
+        )
 
     def _open(
         self,
@@ -562,6 +657,21 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
         if self.ls(path, detail=False):
             raise OSError(errno.ENOTEMPTY, "directory not empty", path)
         self.operator.delete(self._key(path) + "/")
+
+
+class _Plan(Callback):  # type: ignore[misc]
+    """The callback handed to fsspec's own ``get``/``put``: it keeps the (local, remote)
+    pairs their loop would copy one by one and gives the loop nothing to run. Should a
+    later fsspec stop iterating through ``wrap``, its loop copies the files itself: still
+    right, only not concurrent (tests/fsspec/test_concurrency.py would say so)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+
+    def wrap(self, iterable: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        self.pairs = list(iterable)
+        return iter(())
 
 
 _PROTOCOL_CLASSES: dict[str, type[OpendalFileSystem]] = {}

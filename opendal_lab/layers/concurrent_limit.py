@@ -22,6 +22,10 @@ program that keeps more listings open than there are permits (nested walks, zipp
 listings) can never deadlock. The price: ``permits`` bounds requests in flight, not open
 streams.
 
+Bulk calls (``Operator.read_many`` and its kin, the fsspec face's ``cat`` of many paths,
+``get``, ``put``, ``cat_ranges``) start at most ``permits`` workers: ``concurrency_limit()``
+tells them how many (``opendal_lab.core.pool``).
+
 A call made while the same thread already holds one of this layer's permits (the layer
 stacked twice, a service that calls back into an operator with this layer) does not take
 a second one: it is part of the call that holds it, and waiting would deadlock. Closing
@@ -80,6 +84,10 @@ class _Permits:
             self.in_flight += 1
         held.depth = 1
         return True
+
+    def held_here(self) -> bool:
+        """Whether the calling thread holds a permit now."""
+        return self._held.depth > 0
 
     def release(self) -> None:
         held = self._held
@@ -153,6 +161,13 @@ class ConcurrentLimitLayer(BaseLayer):
     def waiting(self) -> int:
         """Calls waiting for a permit now."""
         return self._permits.waiting
+
+    def concurrency_limit(self) -> int:
+        """Calls a bulk call (``Operator.read_many``, the fsspec face's ``cat`` of many paths)
+        runs at once through this layer: ``permits``, so no worker waits for one; 1 in a
+        thread that already holds a permit, whose workers could wait for the very permit it
+        holds (``opendal_lab.core.pool``)."""
+        return 1 if self._permits.held_here() else self.permits
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_permits"}
