@@ -1,17 +1,21 @@
-"""opendal_lab's s3 service against s3fs and raw botocore, side by side in one run.
+"""opendal_lab's s3 service against obstore, boto3 and s3fs, side by side in one run.
 
 It starts its own S3 server (moto in server mode, a subprocess on a loopback port), fills
 two buckets, and times on the same objects, in interleaved rounds:
 
-- ``opendal_lab``: ``Operator("s3", ...)``, the default stack (what users get);
+- ``s3``: ``Operator("s3", ...)``, the default stack (what users get);
+- ``obstore-svc``: ``Operator("obstore", ...)``, our bridge over obstore's S3 store, the
+  default stack too (a column only when the service is installed);
+- ``boto3``: the bare boto3 client, no layer of any kind;
 - ``s3fs``: ``s3fs.S3FileSystem`` (aiobotocore underneath), listing cache dropped each time;
-- ``botocore``: the bare client, no layer of any kind.
+- ``obstore``: obstore's ``S3Store`` (Rust object_store) called directly: the anchor.
 
 Rows: 100 x 1 MiB put, 100 x 1 MiB get, a recursive list of 5,000 keys, 200 x 64 KiB
-ranged reads. Each figure is the best of the rounds; the table shows each column against the
-fastest. The server does most of the work, so the ratios show what each client adds.
+ranged reads. Each figure is the best of the rounds; the ratios are each column against
+obstore. The server does most of the work, the same for every client, so ``--profile``
+also says how much of the ``s3`` column's time is spent in this process (client-side CPU).
 
-    python bench/bench_s3.py [--rounds 5] [--json out.json]
+    python bench/bench_s3.py [--rounds 5] [--quick] [--profile] [--json out.json]
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ import opendal_lab as od
 KIB = 1024
 MIB = 1024 * KIB
 KEY, SECRET, REGION = "AKIABENCH0000000", "bench-secret", "us-east-1"
-COLUMNS = ("opendal_lab", "s3fs", "botocore")
+ANCHOR = "obstore"
+TARGET = 1.05  # issue 16: at most 1.05x obstore on every row
 
 
 @contextmanager
@@ -76,11 +81,16 @@ def moto_server() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+def has_obstore_service() -> bool:
+    return "obstore" in od.schemes()
+
+
 def clients(endpoint: str) -> dict[str, Any]:
-    import botocore.session
+    import boto3
+    import obstore.store
     import s3fs
 
-    boto = botocore.session.get_session().create_client(
+    boto = boto3.client(
         "s3",
         region_name=REGION,
         endpoint_url=endpoint,
@@ -96,148 +106,254 @@ def clients(endpoint: str) -> dict[str, Any]:
         "access_key_id": KEY,
         "secret_access_key": SECRET,
     }
-    return {"boto": boto, "fs": fs, "config": config}
+
+    def store(bucket: str) -> Any:
+        return obstore.store.S3Store(
+            bucket,
+            endpoint=endpoint,
+            access_key_id=KEY,
+            secret_access_key=SECRET,
+            region=REGION,
+            client_options={"allow_http": True},
+        )
+
+    return {"boto": boto, "fs": fs, "config": config, "store": store}
 
 
-def setup(c: dict[str, Any]) -> dict[str, Any]:
+def setup(c: dict[str, Any], n: int, nkeys: int) -> dict[str, Any]:
     boto = c["boto"]
     data_bucket, list_bucket = "bench-data", "bench-list"
     for bucket in (data_bucket, list_bucket):
         boto.create_bucket(Bucket=bucket)
     payload = os.urandom(MIB)
-    for i in range(100):
+    for i in range(n):
         boto.put_object(Bucket=data_bucket, Key=f"get/{i:03d}", Body=payload)
     big = os.urandom(16 * MIB)
     boto.put_object(Bucket=data_bucket, Key="ranged/blob", Body=big)
-    keys = [f"tree/{i % 10}/{i // 10 % 10}/k-{i:05d}" for i in range(5000)]
+    keys = [f"tree/{i % 10}/{i // 10 % 10}/k-{i:05d}" for i in range(nkeys)]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda k: boto.put_object(Bucket=list_bucket, Key=k, Body=b"x"), keys))
     rng = random.Random(0)
-    ranges = [(rng.randrange(0, 16 * MIB - 64 * KIB), 64 * KIB) for _ in range(200)]
+    ranges = [(rng.randrange(0, 16 * MIB - 64 * KIB), 64 * KIB) for _ in range(2 * n)]
     return {
         "data": data_bucket,
         "list": list_bucket,
         "payload": payload,
-        "big": big,
         "ranges": ranges,
+        "n": n,
         "nkeys": len(keys),
     }
 
 
-def rows(c: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, dict[str, Callable[[], Any]]]]:
-    boto, fs, config = c["boto"], c["fs"], c["config"]
-    data, lst, payload, ranges = s["data"], s["list"], s["payload"], s["ranges"]
-    op = od.Operator("s3", bucket=data, **config)
-    lop = od.Operator("s3", bucket=lst, **config)
+Row = tuple[str, dict[str, Callable[[], Any]]]
 
-    def op_put() -> None:
-        for i in range(100):
+
+def operator_fns(op: Any, lop: Any, s: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    """put/get/list/ranged through an opendal_lab Operator (s3 or the obstore bridge)."""
+    n, payload, ranges = s["n"], s["payload"], s["ranges"]
+
+    def put() -> None:
+        for i in range(n):
             op.write(f"put/{i:03d}", payload)
 
-    def fs_put() -> None:
-        for i in range(100):
-            fs.pipe_file(f"{data}/put/{i:03d}", payload)
-
-    def boto_put() -> None:
-        for i in range(100):
-            boto.put_object(Bucket=data, Key=f"put/{i:03d}", Body=payload)
-
-    def op_get() -> None:
-        for i in range(100):
+    def get() -> None:
+        for i in range(n):
             assert len(op.read(f"get/{i:03d}")) == MIB
 
-    def fs_get() -> None:
-        for i in range(100):
-            assert len(fs.cat_file(f"{data}/get/{i:03d}")) == MIB
+    def lst() -> None:
+        count = sum(1 for e in lop.list("tree/", recursive=True) if e.is_file)
+        assert count == s["nkeys"], count
 
-    def boto_get() -> None:
-        for i in range(100):
-            body = boto.get_object(Bucket=data, Key=f"get/{i:03d}")["Body"]
-            assert len(body.read()) == MIB
-
-    def op_list() -> None:
-        n = sum(1 for e in lop.list("tree/", recursive=True) if e.is_file)
-        assert n == s["nkeys"], n
-
-    def fs_list() -> None:
-        fs.invalidate_cache()
-        n = len(fs.find(f"{lst}/tree/"))
-        assert n == s["nkeys"], n
-
-    def boto_list() -> None:
-        n = 0
-        params: dict[str, Any] = {"Bucket": lst, "Prefix": "tree/"}
-        while True:
-            out = boto.list_objects_v2(**params)
-            n += len(out.get("Contents", ()))
-            if not out.get("IsTruncated"):
-                break
-            params["ContinuationToken"] = out["NextContinuationToken"]
-        assert n == s["nkeys"], n
-
-    def op_ranged() -> None:
+    def ranged() -> None:
         for offset, size in ranges:
             assert len(op.read("ranged/blob", offset=offset, size=size)) == size
 
-    def fs_ranged() -> None:
-        for offset, size in ranges:
-            assert len(fs.cat_file(f"{data}/ranged/blob", start=offset, end=offset + size)) == size
+    return {"put": put, "get": get, "list": lst, "ranged": ranged}
 
-    def boto_ranged() -> None:
+
+def boto_fns(boto: Any, s: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    n, data, payload, ranges = s["n"], s["data"], s["payload"], s["ranges"]
+
+    def put() -> None:
+        for i in range(n):
+            boto.put_object(Bucket=data, Key=f"put/{i:03d}", Body=payload)
+
+    def get() -> None:
+        for i in range(n):
+            body = boto.get_object(Bucket=data, Key=f"get/{i:03d}")["Body"]
+            assert len(body.read()) == MIB
+
+    def lst() -> None:
+        count = 0
+        params: dict[str, Any] = {"Bucket": s["list"], "Prefix": "tree/"}
+        while True:
+            out = boto.list_objects_v2(**params)
+            count += len(out.get("Contents", ()))
+            if not out.get("IsTruncated"):
+                break
+            params["ContinuationToken"] = out["NextContinuationToken"]
+        assert count == s["nkeys"], count
+
+    def ranged() -> None:
         for offset, size in ranges:
             rng = f"bytes={offset}-{offset + size - 1}"
             body = boto.get_object(Bucket=data, Key="ranged/blob", Range=rng)["Body"]
             assert len(body.read()) == size
 
-    return [
-        ("put 100 x 1 MiB", {"opendal_lab": op_put, "s3fs": fs_put, "botocore": boto_put}),
-        ("get 100 x 1 MiB", {"opendal_lab": op_get, "s3fs": fs_get, "botocore": boto_get}),
-        ("list 5000 recursive", {"opendal_lab": op_list, "s3fs": fs_list, "botocore": boto_list}),
-        (
-            "ranged 200 x 64 KiB",
-            {"opendal_lab": op_ranged, "s3fs": fs_ranged, "botocore": boto_ranged},
-        ),
-    ]
+    return {"put": put, "get": get, "list": lst, "ranged": ranged}
+
+
+def s3fs_fns(fs: Any, s: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    n, data, payload, ranges = s["n"], s["data"], s["payload"], s["ranges"]
+
+    def put() -> None:
+        for i in range(n):
+            fs.pipe_file(f"{data}/put/{i:03d}", payload)
+
+    def get() -> None:
+        for i in range(n):
+            assert len(fs.cat_file(f"{data}/get/{i:03d}")) == MIB
+
+    def lst() -> None:
+        fs.invalidate_cache()
+        count = len(fs.find(f"{s['list']}/tree/"))
+        assert count == s["nkeys"], count
+
+    def ranged() -> None:
+        for offset, size in ranges:
+            got = fs.cat_file(f"{data}/ranged/blob", start=offset, end=offset + size)
+            assert len(got) == size
+
+    return {"put": put, "get": get, "list": lst, "ranged": ranged}
+
+
+def obstore_fns(store: Any, lstore: Any, s: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    import obstore
+
+    n, payload, ranges = s["n"], s["payload"], s["ranges"]
+
+    def put() -> None:
+        for i in range(n):
+            obstore.put(store, f"put/{i:03d}", payload)
+
+    def get() -> None:
+        for i in range(n):
+            assert len(obstore.get(store, f"get/{i:03d}").bytes()) == MIB
+
+    def lst() -> None:
+        count = sum(len(batch) for batch in obstore.list(lstore, "tree/", chunk_size=1000))
+        assert count == s["nkeys"], count
+
+    def ranged() -> None:
+        for offset, size in ranges:
+            got = obstore.get_range(store, "ranged/blob", start=offset, length=size)
+            assert len(got) == size
+
+    return {"put": put, "get": get, "list": lst, "ranged": ranged}
+
+
+def columns(c: dict[str, Any], s: dict[str, Any]) -> dict[str, dict[str, Callable[[], Any]]]:
+    config = c["config"]
+    cols = {
+        "s3": operator_fns(
+            od.Operator("s3", bucket=s["data"], **config),
+            od.Operator("s3", bucket=s["list"], **config),
+            s,
+        )
+    }
+    if has_obstore_service():
+        bridge = {k: v for k, v in config.items() if k != "endpoint"}
+        bridge.update(endpoint=config["endpoint"], allow_http=True)
+        cols["obstore-svc"] = operator_fns(
+            od.Operator("obstore", url=f"s3://{s['data']}", **bridge),
+            od.Operator("obstore", url=f"s3://{s['list']}", **bridge),
+            s,
+        )
+    cols["boto3"] = boto_fns(c["boto"], s)
+    cols["s3fs"] = s3fs_fns(c["fs"], s)
+    cols[ANCHOR] = obstore_fns(c["store"](s["data"]), c["store"](s["list"]), s)
+    return cols
+
+
+def rows(cols: dict[str, dict[str, Callable[[], Any]]], s: dict[str, Any]) -> list[Row]:
+    n, nkeys = s["n"], s["nkeys"]
+    names = {
+        "put": f"put {n} x 1 MiB",
+        "get": f"get {n} x 1 MiB",
+        "list": f"list {nkeys} recursive",
+        "ranged": f"ranged {2 * n} x 64 KiB",
+    }
+    return [(label, {col: fns[op] for col, fns in cols.items()}) for op, label in names.items()]
+
+
+def client_share(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of one call: the CPU is the client's
+    part (moto runs in another process), the rest is the server and the wire."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per row")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 objects, 1,000 keys, 2 rounds (for development)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also print each column's client-side CPU share"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    n, nkeys, rounds = (20, 1000, 2) if args.quick else (100, 5000, args.rounds)
 
     import botocore
+    import obstore
     import s3fs
 
     print(
-        f"opendal_lab {od.__version__}, s3fs {s3fs.__version__}, botocore {botocore.__version__}, "
-        f"Python {sys.version.split()[0]}; moto server on loopback; best of {args.rounds} rounds"
+        f"opendal_lab {od.__version__}, obstore {obstore.__version__}, s3fs {s3fs.__version__}, "
+        f"boto3/botocore {botocore.__version__}, Python {sys.version.split()[0]}; "
+        f"moto server on loopback; best of {rounds} interleaved rounds"
     )
     results: list[dict[str, Any]] = []
     with moto_server() as endpoint:
         c = clients(endpoint)
-        s = setup(c)
+        s = setup(c, n, nkeys)
+        cols = columns(c, s)
         header = (
             f"{'operation':<22}"
-            + "".join(f"{col:>13}" for col in COLUMNS)
-            + "".join(f"{col + '/best':>18}" for col in COLUMNS)
+            + "".join(f"{col:>13}" for col in cols)
+            + "".join(f"{col + '/' + ANCHOR:>20}" for col in cols if col != ANCHOR)
         )
         print(header)
         print("-" * len(header))
-        for name, fns in rows(c, s):
-            times = best_of(fns, args.rounds)
-            fastest = min(times.values())
+        for name, fns in rows(cols, s):
+            times = best_of(fns, rounds)
+            anchor = times[ANCHOR]
             results.append({"operation": name, **times})
             print(
                 f"{name:<22}"
-                + "".join(f"{times[col] * 1e3:>10.1f} ms" for col in COLUMNS)
-                + "".join(f"{times[col] / fastest:>17.2f}x" for col in COLUMNS),
+                + "".join(f"{times[col] * 1e3:>10.1f} ms" for col in cols)
+                + "".join(f"{times[col] / anchor:>19.2f}x" for col in cols if col != ANCHOR),
                 flush=True,
             )
-    worst = max(results, key=lambda r: r["opendal_lab"] / min(r[c] for c in COLUMNS))
-    ratio = worst["opendal_lab"] / min(worst[c] for c in COLUMNS)
+            if args.profile:
+                shares = {col: client_share(fn) for col, fn in fns.items()}
+                print(
+                    f"{'  client CPU':<22}"
+                    + "".join(f"{cpu * 1e3:>10.1f} ms" for _, cpu in shares.values())
+                    + "".join(
+                        f"{cpu / wall:>18.0%} "
+                        for col, (wall, cpu) in shares.items()
+                        if col != ANCHOR
+                    ),
+                    flush=True,
+                )
+    worst = max(results, key=lambda r: r["s3"] / r[ANCHOR])
     print(
-        f"\nopendal_lab / fastest, worst row ({worst['operation']}): {ratio:.2f}x (target <= 1.2x)"
+        f"\ns3 / {ANCHOR}, worst row ({worst['operation']}): "
+        f"{worst['s3'] / worst[ANCHOR]:.2f}x (target <= {TARGET}x)"
     )
     if args.json:
         with open(args.json, "w") as fh:

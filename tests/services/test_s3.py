@@ -240,6 +240,54 @@ def test_multipart_exception_in_with_block_aborts(
     assert _uploads(moto_server, s3_bucket) == []
 
 
+def _upload_headers(op: od.Operator) -> list[tuple[str, set[str]]]:
+    """(operation, lower-cased header names) of every upload the operator sends from now."""
+    seen: list[tuple[str, set[str]]] = []
+
+    def note(request: Any, event_name: str, **_: Any) -> None:
+        seen.append((event_name.rsplit(".", 1)[-1], {k.lower() for k in request.headers}))
+
+    client = op.stack[0].access.core.client
+    for name in ("PutObject", "UploadPart"):
+        client.meta.events.register_last(f"before-send.s3.{name}", note)
+    return seen
+
+
+def _checksums(headers: set[str]) -> set[str]:
+    return {h for h in headers if h.startswith("x-amz-checksum-")}
+
+
+def test_uploads_carry_no_checksum_nor_expect_by_default(op: od.Operator) -> None:
+    # A CRC of every body in Python and a 100-continue round trip per upload were most of
+    # what a put cost beyond obstore's; S3 checks the SHA-256 signed body (or TLS) anyway.
+    seen = _upload_headers(op)
+    data = random.Random(3).randbytes(6 * MIB)
+    op.write("small", b"x" * 2 * MIB)
+    op.write("parts", data, chunk=5 * MIB)
+    assert {name for name, _ in seen} == {"PutObject", "UploadPart"}
+    for _, headers in seen:
+        assert not _checksums(headers)
+        assert "expect" not in headers
+    assert op.read("parts") == data
+
+
+def test_checksum_algorithm_is_sent_on_every_upload(
+    moto_server: MotoServer, s3_bucket: str
+) -> None:
+    op = od.Operator("s3", **moto_server.config(s3_bucket, checksum_algorithm="crc32"))
+    seen = _upload_headers(op)
+    data = random.Random(4).randbytes(6 * MIB)
+    op.write("small", b"abc")
+    op.write("parts", data, chunk=5 * MIB)
+    assert [name for name, _ in seen] == ["PutObject", "UploadPart", "UploadPart"]
+    for _, headers in seen:
+        assert _checksums(headers) == {"x-amz-checksum-crc32"}
+    assert op.read("small") == b"abc"
+    assert op.read("parts") == data
+    with pytest.raises(od.ConfigInvalid, match="checksum_algorithm"):
+        od.Operator("s3", **moto_server.config(s3_bucket, checksum_algorithm="md5"))
+
+
 def test_chunk_below_the_s3_minimum_is_refused(op: od.Operator) -> None:
     with pytest.raises(od.ConfigInvalid, match="5 MiB"):
         op.open("f", "wb", chunk=MIB)

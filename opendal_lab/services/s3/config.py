@@ -39,6 +39,7 @@ MIN_PART_SIZE = 5 * MIB  # S3's floor for every part but the last
 MAX_PART_SIZE = 5 * 1024 * MIB
 _SECRET_KEYS = ("secret_access_key", "session_token")
 RetryMode = Literal["standard", "adaptive"]
+ChecksumAlgorithm = Literal["crc32", "crc32c", "sha1", "sha256"]
 RETRY_MODES: tuple[str, ...] = get_args(RetryMode)
 _AT_LEAST_1 = Check(ge=1)
 
@@ -85,6 +86,11 @@ class S3Config:
     retry_mode: Annotated[RetryMode, Check(hint="max_attempts=1 turns retrying off")] = "standard"
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    #: A checksum of every uploaded body, sent with it and checked by S3 (OpenDAL's key):
+    #: buckets with Object Lock want one. ``crc32c`` needs the ``awscrt`` package. Unset,
+    #: no checksum is computed but where S3 requires one (DeleteObjects); the body is still
+    #: signed with SHA-256 over plain http, and over https TLS checks it.
+    checksum_algorithm: ChecksumAlgorithm | None = None
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -180,6 +186,7 @@ def build_client(config: S3Config) -> Any:
     """A botocore S3 client for ``config`` (credentials resolved now, as botocore does)."""
     import botocore
     import botocore.config  # type: ignore[import-untyped]
+    from botocore import handlers
 
     session = _session(config.profile)
     addressing = (
@@ -194,6 +201,10 @@ def build_client(config: S3Config) -> Any:
         "s3": {"addressing_style": addressing},
         # Options are checked once where they enter the operator.
         "parameter_validation": False,
+        # No CRC32 of every body in Python unless asked (``checksum_algorithm``) or the
+        # operation requires one: see the package docstring.
+        "request_checksum_calculation": "when_required",
+        "response_checksum_validation": "when_required",
     }
     if config.allow_anonymous and not config.access_key_id:
         options["signature_version"] = botocore.UNSIGNED
@@ -218,6 +229,11 @@ def build_client(config: S3Config) -> Any:
     client.meta.events.register(
         "after-call-error.s3", _note_attempts, unique_id="opendal-lab-note-attempts"
     )
+    # botocore asks for "Expect: 100-continue" before every upload body and waits for the
+    # server's go-ahead: a round trip per PutObject / UploadPart (5.4 of 13.9 ms per 1 MiB
+    # put on loopback) to save sending a body S3 would refuse. obstore and OpenDAL send the
+    # body at once; so do we.
+    client.meta.events.unregister("before-call.s3", handlers.add_expect_header)
     guard_loggers("botocore", "urllib3", "s3transfer")
     return client
 

@@ -102,6 +102,9 @@ class S3Core:
         self._bucket_seen = False  # a call succeeded: the bucket exists
         verify = config.verify_prefixes
         self.verify_prefixes = config.enable_versioning if verify is None else verify
+        #: The upload parameters that make botocore send a checksum of the body.
+        algorithm = config.checksum_algorithm
+        self.checksum = {"ChecksumAlgorithm": algorithm.upper()} if algorithm else {}
 
     @property
     def client(self) -> Any:

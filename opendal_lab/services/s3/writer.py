@@ -25,9 +25,10 @@ __all__ = ["S3Writer", "put_params"]
 _MAX_PARTS = 10_000
 
 
-def put_params(opts: WriteOptions, conditions: bool = True) -> dict[str, Any]:
-    """PutObject / CreateMultipartUpload parameters for the metadata in ``opts``."""
-    params: dict[str, Any] = {}
+def put_params(core: S3Core, opts: WriteOptions, conditions: bool = True) -> dict[str, Any]:
+    """PutObject / CreateMultipartUpload parameters for the metadata in ``opts`` (and the
+    configured checksum)."""
+    params: dict[str, Any] = dict(core.checksum)
     if opts.has_metadata:
         if opts.content_type:
             params["ContentType"] = opts.content_type
@@ -59,7 +60,7 @@ def put(core: S3Core, path: str, data: bytes, opts: WriteOptions) -> Metadata:
     """One PutObject; ``if_match`` on a missing object is a failed condition, as in memory."""
     try:
         out = core.call(
-            "write", path, "put_object", Key=core.key(path), Body=data, **put_params(opts)
+            "write", path, "put_object", Key=core.key(path), Body=data, **put_params(core, opts)
         )
     except NotFound as err:
         if opts.if_match is None:
@@ -127,7 +128,7 @@ class S3Writer:
                 self._path,
                 "create_multipart_upload",
                 Key=self._key,
-                **put_params(self._opts, conditions=False),
+                **put_params(core, self._opts, conditions=False),
             )
             self._upload_id = out["UploadId"]
             self._pool = ThreadPoolExecutor(self._concurrent, thread_name_prefix="s3-part")
@@ -150,13 +151,18 @@ class S3Writer:
             UploadId=self._upload_id,
             PartNumber=number,
             Body=part,
+            **core.checksum,
         )
         self._pending.append((number, future))
 
     def _collect_one(self) -> None:
         number, future = self._pending.pop(0)
         out = future.result()
-        self._parts.append({"PartNumber": number, "ETag": out["ETag"]})
+        part = {"PartNumber": number, "ETag": out["ETag"]}
+        if self._core.checksum:  # S3 wants each part's checksum again at completion
+            part.update((k, v) for k, v in out.items() if k.startswith("Checksum") and v)
+            part.pop("ChecksumType", None)
+        self._parts.append(part)
 
     def close(self) -> Metadata:
         try:
