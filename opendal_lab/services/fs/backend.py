@@ -1,16 +1,47 @@
 """fs: a local directory, with every path confined to it.
 
-- Root jail: ``..`` segments are refused, and each existing path component is checked with
-  ``lstat``; a symlink is followed only when its target stays inside the root. Anything
-  else is ``PermissionDenied``, and nothing outside the root is read, written or listed.
+- Root jail: ``..`` segments are refused, and a *walk* checks each existing path component
+  with ``lstat`` from the root; a symlink is followed only when its target stays inside the
+  root. Anything else is ``PermissionDenied``, and nothing outside the root is read, written
+  or listed. Writes, deletes, create_dir, copy and rename walk every time.
+- Verified inodes: stat, read and list cost one ``lstat`` of the path instead of one per
+  component when a walk has vouched for what it reaches (two when only its directory was
+  vouched for: that one is ``lstat``'ed too). A walk remembers the inode number, device and
+  change time (``st_ctime_ns``) of every directory and object it reached through real
+  directories, by relative path; a later ``lstat`` through the same path that reaches an
+  inode with the same three is taken without a walk, anything else walks again.
+  Why this is as strict as the walk: the kernel resolves the path afresh on every call, and
+  the same three mean the very inode the walk found inside the root, unchanged since. The
+  change time moves on every rename, link, unlink, chmod and write of an inode (for a
+  directory, on every entry added, removed or renamed in it), and no process sets it, so a
+  symlink put on the way since, or an object swapped for a link, leads to another inode
+  and back to the walk; a symlink at the end is never taken on trust. The one case a walk
+  refuses and this takes: a directory above it moved out of the root on the same filesystem
+  and a symlink to its new place put in its stead (moving leaves the inodes below it
+  unchanged). Then reads reach the inodes that were verified inside, not new ones, and
+  writes still walk. The memory is bounded (``_KNOWN_MAX``) and never needs clearing for
+  correctness: a stale entry simply fails to match.
+- Check and use (TOCTOU): as before, another local process that can already write inside
+  the root can swap a symlink in between the check and the use, since the use resolves the
+  path again (read and list reopen it). Neither the walk nor the verified inode guards that
+  race; only ``openat2(RESOLVE_BENEATH)``-style resolution would, and Python has no binding
+  for it. (A stat found by one ``lstat`` has no gap: the answer checked is the one returned.)
 - Atomic writes: data goes to a hidden temporary file beside the target and is renamed into
   place at the end, so a killed write leaves the old content or nothing (``write`` with
   ``if_not_exists`` links instead of renaming, which fails atomically if the target exists).
   Appends write in place: what was appended before a crash stays.
 - Native: create_dir, recursive delete, suffix reads, append, copy, rename; lists one
-  directory at a time in sorted order (SimulateLayer adds recursive, start_after, limit).
+  directory at a time (SimulateLayer adds recursive, start_after, limit).
+- List order: the entries of one directory come in path order (a directory's path ends in
+  ``/``, so ``a.txt`` < ``a/`` < ``a0``), which recursive listing, start_after and the
+  behavior suite rely on. ``list("d/")`` yields ``d/`` before reading the directory; then it
+  reads the names in one pass (``os.listdir``: no stat, no object per entry), sorts them and
+  stats each entry only as it is yielded, so a consumer that stops early pays for the names
+  only, and nothing is kept of entries already handed out.
   A symlink to a directory inside the root is listed with mode UNKNOWN and not followed by
   recursive listing (links to an ancestor would loop); it can still be read through.
+- Metadata: stat and list hand out ``metadata.StatMetadata``, whose ``last_modified`` and
+  ``etag`` are derived from the ``stat_result`` when first read.
 - Unlike object stores, ``stat("d")`` of a directory named without its ``/`` is a DIR, and a
   non-recursive ``delete("d/")`` of a non-empty directory raises ``Conflict``.
 
@@ -20,22 +51,20 @@ nothing: a root that is missing is created by the first write (write, writer, ap
 create_dir, the target of copy or rename). Until then read-only calls see an empty root: stat
 and read raise ``NotFound``, list yields nothing, exists is False. A root that is a file, or lies
 below one, is refused at once with ``ConfigInvalid``.
-
-Not guarded: a symlink swapped in between the check and the use (a race with another
-local process that can already write inside the root).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import heapq
 import os
 import shutil
 import stat as st_mod
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from opendal_lab.core.access import Service
@@ -63,15 +92,21 @@ from opendal_lab.core.options import (
     StatOptions,
     WriteOptions,
 )
-from opendal_lab.core.path import ROOT, join, parent
-from opendal_lab.core.registry import Registry, refuse_subscheme
+from opendal_lab.core.path import ROOT, parent
+from opendal_lab.core.registry import refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
+from opendal_lab.services.fs.metadata import dir_metadata, etag, file_metadata
 
-__all__ = ["SCHEME", "FsConfig", "FsService", "register"]
+__all__ = ["SCHEME", "FsConfig", "FsService", "FsWriter"]
 
 SCHEME = "fs"
 _TMP_SUFFIX = ".opendal_lab.tmp"
 _O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_O_LIST = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: How many verified inodes a service remembers; past it, it forgets them all and walks again.
+_KNOWN_MAX = 4096
+#: What ``_verified`` answers when only a walk can tell (compared by identity).
+_UNVERIFIED = os.stat_result((0,) * 10)
 
 
 @dataclass
@@ -124,6 +159,8 @@ class FsService(Service):
         super().__init__(root=real)
         self._root = real
         self._root_ready = False  # whether the root is known to exist (then it is not checked)
+        # rel path -> (inode, device, ctime) of what a walk reached through real directories
+        self._known: dict[str, tuple[int, int, int]] = {}
 
     @classmethod
     def config_from_uri(
@@ -136,11 +173,12 @@ class FsService(Service):
 
     # -- confinement ---------------------------------------------------------------
     def _resolve(
-        self, path: str, operation: str, shown: str | None = None
+        self, path: str, operation: str, shown: str | None = None, *, reads: bool = False
     ) -> tuple[str, os.stat_result | None]:
         """The OS path for ``path`` and its ``stat`` (``None`` if missing), inside the root.
 
         ``shown`` is the path errors name (the caller's, when ``path`` is its parent).
+        ``reads`` (stat, read, list) lets an inode verified before stand for a walk.
         """
         shown = path if shown is None else shown
         rel = "" if path == ROOT else path.rstrip("/")
@@ -149,30 +187,84 @@ class FsService(Service):
                 return self._root, os.stat(self._root)
             except (FileNotFoundError, NotADirectoryError):
                 return self._root, None  # not created yet: no write has happened
-        if ".." in rel.split("/"):
+        if ".." in rel and ".." in rel.split("/"):
             raise PermissionDenied(
                 "path has a '..' segment, which could leave the root",
                 operation=operation,
                 service=SCHEME,
                 path=shown,
             )
+        full = self._root + "/" + rel
+        if reads and "/" in rel:  # a top-level name costs one lstat in the walk anyway
+            st = self._verified(rel, full)
+            if st is not _UNVERIFIED:
+                return full, st
+        return full, self._walk(rel, operation, shown)
+
+    def _verified(self, rel: str, full: str) -> os.stat_result | None:
+        """``rel``'s lstat if a walk vouched for what it reaches, else ``_UNVERIFIED``.
+
+        One lstat when ``rel`` itself was verified, two when its directory was.
+        """
+        known = self._known
+        st: os.stat_result | None
+        try:
+            st = os.lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        except OSError:
+            return _UNVERIFIED  # a name too long, a loop...: the walk says which error
+        else:
+            if st_mod.S_ISLNK(st.st_mode):
+                return _UNVERIFIED  # where a link leads is the walk's business
+            if known.get(rel) == (st.st_ino, st.st_dev, st.st_ctime_ns):
+                return st
+        head = rel.rpartition("/")[0]
+        vouched = known.get(head)
+        if vouched is None:
+            return _UNVERIFIED
+        try:
+            dst = os.lstat(self._root + "/" + head)
+        except OSError:
+            return _UNVERIFIED
+        if (dst.st_ino, dst.st_dev, dst.st_ctime_ns) != vouched:
+            return _UNVERIFIED
+        if st is not None:
+            self._remember(rel, st)
+        return st
+
+    def _remember(self, rel: str, st: os.stat_result) -> None:
+        known = self._known
+        if len(known) >= _KNOWN_MAX:  # bounded: forgetting only costs a walk
+            known.clear()
+        known[rel] = (st.st_ino, st.st_dev, st.st_ctime_ns)
+
+    def _walk(self, rel: str, operation: str, shown: str) -> os.stat_result | None:
+        """lstat each component of ``rel`` from the root; a symlink must lead inside.
+
+        Inodes reached through real directories only are remembered for ``_verified``.
+        """
         cur = self._root
         st: os.stat_result | None = None
+        linked = False
         for part in rel.split("/"):
             cur = cur + "/" + part
             try:
                 st = os.lstat(cur)
             except (FileNotFoundError, NotADirectoryError):
-                return self._root + "/" + rel, None
+                return None
             if st_mod.S_ISLNK(st.st_mode):
                 self._check_link(cur, operation, shown)
+                linked = True
                 try:
                     st = os.stat(cur)
                 except FileNotFoundError:  # dangling link
-                    return self._root + "/" + rel, None
+                    return None
                 except OSError as err:  # a loop (ELOOP) never resolves: PermissionDenied
                     raise self._error(err, operation, shown) from err
-        return cur, st
+            elif not linked:
+                self._remember(cur[len(self._root) + 1 :], st)
+        return st
 
     def _check_link(self, os_path: str, operation: str, path: str) -> None:
         real = os.path.realpath(os_path)
@@ -211,7 +303,7 @@ class FsService(Service):
 
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
-        _, st = self._resolve(path, "stat")
+        _, st = self._resolve(path, "stat", reads=True)
         if st is None:
             if path == ROOT:
                 raise NotFound(
@@ -221,22 +313,20 @@ class FsService(Service):
                 ).with_context("root", self._root)
             raise NotFound("no such file or directory", service=SCHEME, path=path)
         if st_mod.S_ISDIR(st.st_mode):
-            return Metadata(
-                EntryMode.DIR, last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc)
-            )
+            return dir_metadata(st)
         if path.endswith("/"):
             raise NotFound(
                 "stat of a directory path, but a file is there", service=SCHEME, path=path
             )
         if opts is not DEFAULT_STAT:
             _check_conditions(st, opts, path)
-        return _file_metadata(st)
+        return file_metadata(st)
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if path.endswith("/"):
             raise IsADirectory("read of a directory path", service=SCHEME, path=path)
         if "/" in path:  # check the directories on the way; the last component is opened below
-            self._resolve(parent(path), "read", shown=path)
+            self._resolve(parent(path), "read", shown=path, reads=True)
         os_path = self._root + "/" + path
         try:
             fd = os.open(os_path, _O_READ)
@@ -322,44 +412,76 @@ class FsService(Service):
         return self._list_dir(parent(path), path, include_self=False)
 
     def _list_dir(self, dir_path: str, prefix: str, include_self: bool) -> Iterator[Entry]:
-        os_path, st = self._resolve(dir_path, "list")
+        """Entries in path order; the names are read in one pass, each is stat'ed as yielded."""
+        os_path, st = self._resolve(dir_path, "list", reads=True)
         if st is None or not st_mod.S_ISDIR(st.st_mode):
             return
         if include_self:
             yield Entry(dir_path, DIR_METADATA)
         try:
-            with os.scandir(os_path) as it:
-                found = [
-                    e for e in it if not (e.name.startswith(".") and e.name.endswith(_TMP_SUFFIX))
-                ]
+            fd = os.open(os_path, _O_LIST)
         except OSError as err:
             raise self._error(err, "list", dir_path) from err
-        entries: list[Entry] = []
-        for e in found:
-            child = join(dir_path, e.name)
-            if not child.startswith(prefix):
-                continue
+        try:
             try:
-                link = e.is_symlink()
-                if link:
-                    self._check_link(e.path, "list", child)
-                info = e.stat()
+                names = os.listdir(fd)
             except OSError as err:
-                if isinstance(err, (PermissionDenied, FileNotFoundError)):
-                    continue  # escaping or dangling links are not listed
-                if err.errno == errno.ELOOP:
-                    continue  # nor links that loop: they never resolve
-                raise self._error(err, "list", child) from err
-            if st_mod.S_ISDIR(info.st_mode):
-                # A link to a directory is listed as UNKNOWN so recursive walks do not follow
-                # it (a link to an ancestor would loop forever); stat("link/") still works.
-                entries.append(
-                    Entry(child, _LINKED_DIR) if link else Entry(child + "/", DIR_METADATA)
-                )
+                raise self._error(err, "list", dir_path) from err
+            keep = prefix[len(dir_path) :] if dir_path != ROOT else prefix
+            if keep:
+                names = [n for n in names if n.startswith(keep)]
+            names.sort()
+            yield from self._entries(fd, os_path, "" if dir_path == ROOT else dir_path, names)
+        finally:
+            os.close(fd)
+
+    def _entries(self, fd: int, os_path: str, base: str, names: Sequence[str]) -> Iterator[Entry]:
+        """Entries for sorted ``names`` of the directory open as ``fd``, in path order.
+
+        A directory's path ends in ``/``, which sorts after ``-`` and ``.``: "a/" belongs
+        after "a.txt". Directories wait in a small heap until the next name sorts past them.
+        """
+        waiting: list[tuple[str, Entry]] = []  # (name + "/", entry) of directories met
+        lstat = functools.partial(os.stat, dir_fd=fd, follow_symlinks=False)
+        for name in names:
+            if name[0] == "." and name.endswith(_TMP_SUFFIX):
+                continue
+            while waiting and waiting[0][0] < name:
+                yield heapq.heappop(waiting)[1]
+            try:
+                info = lstat(name)
+            except FileNotFoundError:
+                continue  # removed since the names were read
+            except OSError as err:
+                raise self._error(err, "list", base + name) from err
+            mode = info.st_mode
+            if st_mod.S_ISDIR(mode):
+                heapq.heappush(waiting, (name + "/", Entry(base + name + "/", DIR_METADATA)))
+            elif not st_mod.S_ISLNK(mode):
+                yield Entry(base + name, file_metadata(info))
             else:
-                entries.append(Entry(child, _file_metadata(info)))
-        entries.sort(key=lambda entry: entry.path)
-        yield from entries
+                linked = self._linked_entry(fd, os_path, base + name, name)
+                if linked is not None:
+                    yield linked
+        while waiting:
+            yield heapq.heappop(waiting)[1]
+
+    def _linked_entry(self, fd: int, os_path: str, child: str, name: str) -> Entry | None:
+        """The entry for a symlink that stays inside the root, ``None`` for any other."""
+        try:
+            self._check_link(os_path + "/" + name, "list", child)
+            info = os.stat(name, dir_fd=fd)
+        except (PermissionDenied, FileNotFoundError):
+            return None  # escaping or dangling links are not listed
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return None  # nor links that loop: they never resolve
+            raise self._error(err, "list", child) from err
+        if st_mod.S_ISDIR(info.st_mode):
+            # Listed as UNKNOWN so recursive walks do not follow it (a link to an ancestor
+            # would loop forever); stat("link/") still works.
+            return Entry(child, _LINKED_DIR)
+        return Entry(child, file_metadata(info))
 
     # -- delete, create_dir, copy, rename ------------------------------------------
     def delete(self, path: str, opts: DeleteOptions) -> None:
@@ -459,7 +581,7 @@ class FsWriter:
             os.close(self._fd)
         tmp = self._tmp
         if tmp is None:
-            return _file_metadata(st)
+            return file_metadata(st)
         try:
             if self._opts.if_not_exists:
                 try:
@@ -477,7 +599,7 @@ class FsWriter:
         except OSError as err:
             _silent_unlink(tmp)
             raise self._service._error(err, "write", self._path) from err
-        return _file_metadata(st)
+        return file_metadata(st)
 
     def abort(self) -> None:
         if not self._closed:
@@ -522,35 +644,15 @@ def _silent_unlink(path: str) -> None:
         os.unlink(path)
 
 
-def _file_metadata(st: os.stat_result) -> Metadata:
-    return Metadata(
-        EntryMode.FILE,
-        content_length=st.st_size,
-        last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
-        etag=_etag(st),
-    )
-
-
-def _etag(st: os.stat_result) -> str:
-    # Inode, modification time and size: a write here replaces the inode (temp file + rename)
-    # and an append moves size and mtime, so a changed file changes its etag.
-    return f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"'
-
-
 def _check_conditions(st: os.stat_result, opts: StatOptions | ReadOptions, path: str) -> None:
     if opts.if_match is None and opts.if_none_match is None:
         return
-    etag = _etag(st)
-    if opts.if_match is not None and opts.if_match not in (etag, "*"):
+    tag = etag(st)
+    if opts.if_match is not None and opts.if_match not in (tag, "*"):
         raise ConditionNotMatch(
-            f"etag is {etag}, not {opts.if_match}", service=SCHEME, path=path
+            f"etag is {tag}, not {opts.if_match}", service=SCHEME, path=path
         ).with_context("if_match", opts.if_match)
-    if opts.if_none_match is not None and opts.if_none_match in (etag, "*"):
+    if opts.if_none_match is not None and opts.if_none_match in (tag, "*"):
         raise ConditionNotMatch(
             f"etag matches {opts.if_none_match}", service=SCHEME, path=path
         ).with_context("if_none_match", opts.if_none_match)
-
-
-def register(registry: Registry) -> None:
-    """Make the scheme known (the entry point ``opendal_lab.services`` calls this)."""
-    registry.add_service(SCHEME, FsService, aliases=("file",))
