@@ -85,7 +85,8 @@ class FileOptions:
     uri: str | None
     path: str
     format: str | None  # None: inferred from the extension
-    partitioning: str  # "file" | "row_group"
+    partitioning: str  # "auto" | "file" | "row_group"
+    partition_bytes: int | None  # target of a packed partition; None: partitions.auto_target
     hive: bool | None  # None: when the first file's directories say key=value
     hive_schema: dict[str, pl.DataType]
     header: bool
@@ -122,7 +123,7 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         if fmt.lower() not in _FORMAT_NAMES:
             raise _invalid(f"option 'format' must be one of {', '.join(FORMATS)}, not {fmt!r}")
         fmt = _FORMAT_NAMES[fmt.lower()]
-    partitioning = _choice(options, "partitioning", ("file", "row_group"), "file")
+    partitioning = _choice(options, "partitioning", ("auto", "file", "row_group"), "auto")
     if partitioning == "row_group" and fmt not in (None, "parquet"):
         raise _invalid(f"partitioning 'row_group' needs parquet files, not {fmt}")
     separator = options.get("separator", ",")
@@ -134,6 +135,7 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         path=options.get("path", ""),
         format=fmt,
         partitioning=partitioning,
+        partition_bytes=_partition_bytes(options),
         hive=None
         if hive_raw == "auto"
         else bool_option(options, "hive", "auto", source="FileSource"),
@@ -151,6 +153,12 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         write_id=options.get("write_id") or None,
         operator_config=rest,
     )
+
+
+def _partition_bytes(options: Mapping[str, str]) -> int | None:
+    if options.get("partition_bytes", "auto").lower() == "auto":
+        return None
+    return int_option(options, "partition_bytes", None, minimum=1, source="FileSource")
 
 
 def format_of(path: str) -> str | None:

@@ -24,8 +24,12 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   a directory read whole (``listing``: skipped names, hive directories).
 - ``format``: ``parquet``, ``csv`` or ``ndjson``; by default from the glob's or the first
   file's extension.
-- ``partitioning``: ``file`` (one partition per file, the default) or ``row_group`` (one per
-  parquet row group; the footers are read while planning, several at once).
+- ``partitioning``: ``auto`` (the default: small files packed into one partition up to
+  ``partition_bytes``, a bigger file alone; ``partitions``), ``file`` (one partition per
+  file) or ``row_group`` (one per parquet row group; the footers are read while planning,
+  several at once, and row groups the filters rule out are dropped; ``row_groups``).
+- ``partition_bytes``: the size small files are packed up to (bytes); by default (``auto``)
+  the data spread over twice the default pool's threads, kept between 4 and 64 MiB.
 - ``hive``: ``true`` / ``false`` / ``auto`` (the default: when the first file sits in
   ``key=value`` directories); ``hive_schema``: ``"year:int64,country:string"`` to set their
   types instead of inferring them.
@@ -90,18 +94,20 @@ from opendal_lab.datasource.sources.files.options import (
     operator_for,
     parse_options,
 )
-from opendal_lab.datasource.sources.files.parquet import (
-    parquet_schema,
-    read_footer,
-    read_parquet,
-    row_group_sizes,
+from opendal_lab.datasource.sources.files.parquet import parquet_schema, read_footer, read_parquet
+from opendal_lab.datasource.sources.files.partitions import (
+    auto_target,
+    file_spec,
+    pack_files,
+    path_of,
+    spec_files,
 )
-from opendal_lab.datasource.sources.files.query import Query, trim_memory
+from opendal_lab.datasource.sources.files.query import Query
+from opendal_lab.datasource.sources.files.row_groups import read_row_group, row_group_specs
 from opendal_lab.datasource.sources.files.text import read_text, text_schema
 
 __all__ = ["FileFormatError", "FileSource"]
 
-FOOTER_READERS = 16
 LAYOUTS_KEPT = 8
 
 
@@ -151,15 +157,19 @@ class FileSource(PushdownSource):
         if hive_filters:
             files = [f for f in files if _hive_match(f, layout, hive_filters)]
         if opts.partitioning == "row_group":
-            return _row_group_specs(op, files)
-        return [_spec(f) for f in files]
+            file_filters = [f for f in filters or () if f.column in layout.file_types]
+            return row_group_specs(op, files, list(layout.file_types), file_filters)
+        if opts.partitioning == "file" or layout.format != "parquet":
+            return [file_spec(f) for f in files]
+        return pack_files(files, opts.partition_bytes or auto_target(files))
 
     def read(
         self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
     ) -> Iterator[pl.DataFrame]:
         opts = self.parse(options)
         layout = self._layout(opts)
-        path = str(spec["path"])
+        files = spec_files(spec)
+        path = files[0][0]
         hive_filters = [f for f in request.filters if f.column in layout.hive_types]
         file_filters = [f for f in request.filters if f.column not in layout.hive_types]
         hive_row = None
@@ -180,8 +190,7 @@ class FileSource(PushdownSource):
             limit=request.limit,
             ranged=opts.ranged,
         )
-        frame = self._read(opts, layout, spec, query)
-        trim_memory()  # the file's bytes are free now: see trim_memory
+        frame = self._read(opts, layout, spec, files, query)
         if frame is None:
             return
         frame = _conform(frame, layout.file_types)
@@ -295,26 +304,25 @@ class FileSource(PushdownSource):
         return Layout(fmt, first.path, file_types, hive, schema)
 
     def _read(
-        self, opts: FileOptions, layout: Layout, spec: dict[str, Any], query: Query
+        self,
+        opts: FileOptions,
+        layout: Layout,
+        spec: dict[str, Any],
+        files: list[tuple[str, int | None]],
+        query: Query,
     ) -> pl.DataFrame | None:
         op = self.open_operator(opts)
-        path = str(spec["path"])
+
+        def check(file: str, schema: Mapping[str, pl.DataType]) -> None:
+            _check_schema(file, schema, layout)
+
         if layout.format == "parquet":
-            size = spec.get("size")
-            row_group = spec.get("row_group")
-
-            def check(file: str, schema: pa.Schema) -> None:
-                _check_schema(file, polars_schema(schema), layout)
-
-            return read_parquet(
-                op,
-                path,
-                None if size is None else int(size),
-                None if row_group is None else int(row_group),
-                query,
-                check,
-            )
-        return read_text(layout.format, op, path, layout.file_types, query, opts, layout.first)
+            if spec.get("row_group") is not None:
+                return read_row_group(op, files[0][0], spec, query, check)
+            return read_parquet(op, files, query, check)
+        return read_text(
+            layout.format, op, path_of(spec), layout.file_types, query, opts, layout.first
+        )
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.defaults.items() if k in ("uri", "path", "format")}
@@ -328,29 +336,6 @@ def _option_text(value: str | bool | int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _spec(entry: FileEntry) -> dict[str, Any]:
-    spec: dict[str, Any] = {"path": entry.path, "size": entry.size}
-    if entry.hive:
-        spec["hive"] = dict(entry.hive)
-    return spec
-
-
-def _row_group_specs(op: Operator, files: Sequence[FileEntry]) -> list[dict[str, Any]]:
-    def sizes(entry: FileEntry) -> list[int]:
-        return row_group_sizes(read_footer(op, entry.path, entry.size))
-
-    if len(files) > 1:
-        with cf.ThreadPoolExecutor(min(FOOTER_READERS, len(files))) as pool:
-            groups = list(pool.map(sizes, files))
-    else:
-        groups = [sizes(f) for f in files]
-    return [
-        {**_spec(entry), "row_group": i, "rows": rows}
-        for entry, counts in zip(files, groups, strict=True)
-        for i, rows in enumerate(counts)
-    ]
 
 
 def _hive_match(entry: FileEntry, layout: Layout, filters: Sequence[Filter]) -> bool:
