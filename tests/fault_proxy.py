@@ -12,7 +12,9 @@
   ``amz-sdk-invocation-id`` header (the same on every retry of one call), so a call that
   retries is certain to get through (``None``: no limit, for retries that must run out);
 - ``deny``: requests whose path contains one of these strings are answered 403 AccessDenied
-  (whatever ``every`` says).
+  (whatever ``every`` says);
+- ``latency``: seconds each request waits before it is forwarded, the round trip of a far
+  away store (bench/bench_concurrency.py puts 20 ms in front of moto).
 
 It counts what it saw: ``requests``, ``faults`` (a Counter by kind) and ``log`` (one
 ``Seen(method, path, outcome)`` per request, ``outcome`` being ``"forwarded"`` or the fault).
@@ -30,6 +32,7 @@ import http.client
 import http.server
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -78,12 +81,16 @@ class FaultProxy:
         deny: Iterable[str] = (),
         max_connections: int = 64,
         timeout: float = 30.0,
+        latency: float = 0.0,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or parts.hostname is None or parts.port is None:
             raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
         self.upstream = (parts.hostname, parts.port)
         self.timeout = timeout
+        if latency < 0:
+            raise ValueError(f"latency must be >= 0 seconds, got {latency}")
+        self.latency = latency
         self._lock = threading.Lock()
         self.configure(every=every, faults=faults, per_call=per_call, deny=deny)
         self.reset_counts()
@@ -260,6 +267,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if outcome in _ERRORS:
             return self._error(*_ERRORS[outcome])
+        if self.server.proxy.latency:
+            time.sleep(self.server.proxy.latency)  # the simulated network, not a wait for state
         try:
             status, headers, data = self._forward(body)
         except (OSError, http.client.HTTPException) as err:
