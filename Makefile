@@ -71,11 +71,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 
-## Print the benchmark tables: the core, s3, the fsspec face, each optional layer, the data
+## Print the benchmark tables: the core, s3 (and many small objects behind 20 ms), the fsspec face, each optional layer, the data
 ## source loader (files against Polars, SQL against ConnectorX); README.md says what each compares.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_s3.py
+	$(BIN)/python bench/bench_concurrency.py
 	$(BIN)/python bench/bench_fsspec.py
 	$(BIN)/python bench/bench_layers.py
 	$(BIN)/python bench/bench_loader.py
