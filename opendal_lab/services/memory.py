@@ -45,6 +45,7 @@ __all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stor
 
 SCHEME = "memory"
 _PAGE = 1000  # keys copied per lock hold while listing
+Plain = tuple[int, datetime, str]  # a plain file's length, last_modified, etag
 
 
 @dataclass
@@ -63,20 +64,33 @@ class MemoryStore:
     ``pending`` and joins the sorted keys (a ``SortedList``, O(log n) a key) when something
     lists. A listing after n writes sorts those n once, instead of paying at every write.
 
-    Bytes and metadata sit in two dicts rather than one of pairs: a pair is one more object
-    per key for the garbage collector to walk, which at a million keys is most of a write.
-    Writers hold the lock; a reader that needs both for one version (a conditional read)
-    takes it too.
+    Nothing kept per key may be an object the garbage collector walks: at a million keys its
+    full passes would cost more than the writes (1.3 µs a key measured). So bytes and
+    metadata sit in two dicts, not one of pairs, and a plain file's metadata is kept as
+    ``(length, last_modified, etag)``, a tuple of atoms the collector stops tracking, and
+    made a ``Metadata`` when first asked for (``metadata``). Writers hold the lock; a reader
+    that needs bytes and metadata of one version (a conditional read) takes it too.
     """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.data: dict[str, bytes] = {}
-        self.meta: dict[str, Metadata] = {}
+        self.meta: dict[str, Metadata | Plain] = {}
         self.keys: SortedList = SortedList()
         self.pending: set[str] = set()  # keys in data, not yet in keys
 
-    def put(self, key: str, data: bytes, meta: Metadata) -> None:
+    def metadata(self, key: str) -> Metadata | None:
+        """The key's metadata, a plain file's made whole (once: it replaces the tuple)."""
+        meta = self.meta.get(key)
+        if meta is None or type(meta) is not tuple:
+            return meta  # type: ignore[return-value]  # Metadata: a tuple subclass
+        whole = Metadata(_FILE, *meta)
+        with self.lock:
+            if self.meta.get(key) is meta:  # unless a write came in between
+                self.meta[key] = whole
+        return whole
+
+    def put(self, key: str, data: bytes, meta: Metadata | Plain) -> None:
         if key not in self.meta:
             self.pending.add(key)
         self.data[key] = data
@@ -185,10 +199,12 @@ class MemoryService(Service):
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
         meta = self._meta.get(self._prefix + path)
-        if meta is None:
-            if path == ROOT:  # the root's key is the prefix itself (maybe a `d/` marker)
-                return self._meta.get(self._prefix, DIR_METADATA)
-            raise NotFound("object not found", service=SCHEME, path=path)
+        if type(meta) is not Metadata:  # missing, or a plain file's tuple met the first time
+            meta = self._store.metadata(self._prefix + path)
+            if meta is None:
+                if path == ROOT:  # the root's key is the prefix itself (maybe a `d/` marker)
+                    return self._store.metadata(self._prefix) or DIR_METADATA
+                raise NotFound("object not found", service=SCHEME, path=path)
         if opts is not DEFAULT_STAT:
             _check_etag(meta, opts.if_match, opts.if_none_match, path)
         return meta
@@ -199,7 +215,7 @@ class MemoryService(Service):
             data = self._data.get(key)
         else:
             with self._store.lock:  # the bytes of the version whose etag is checked
-                data, meta = self._data.get(key), self._meta.get(key)
+                data, meta = self._data.get(key), self._store.metadata(key)
                 if meta is not None:
                     _check_etag(meta, opts.if_match, opts.if_none_match, path)
         if data is None:
@@ -221,10 +237,10 @@ class MemoryService(Service):
         store = self._store
         with store.lock:
             if opts is DEFAULT_WRITE and path[-1] != "/":  # most writes: a file, no options
-                meta = Metadata(_FILE, len(data), _now(_UTC), _etag())
-                store.put(key, bytes(data), meta)
-                return meta
-            old = store.meta.get(key)
+                plain = (len(data), _now(_UTC), _etag())
+                store.put(key, bytes(data), plain)
+                return Metadata(_FILE, *plain)
+            old = store.metadata(key)
             if old is not None:
                 if opts.if_not_exists:
                     raise ConditionNotMatch("object already exists", service=SCHEME, path=path)
@@ -243,7 +259,7 @@ class MemoryService(Service):
         """A prefix scan of the sorted keys, one locked page at a time."""
         return list_keys(
             self._store.keys_from,
-            self._meta.get,
+            self._store.metadata,
             path,
             opts.recursive,
             opts.start_after,
@@ -264,7 +280,7 @@ class MemoryService(Service):
     def _transfer(self, source: str, target: str, if_not_exists: bool, keep_source: bool) -> None:
         store = self._store
         with store.lock:
-            meta = store.meta.get(self._key(source))
+            meta = store.metadata(self._key(source))
             if meta is None:
                 raise NotFound("source not found", service=SCHEME, path=source)
             if if_not_exists and self._key(target) in store.meta:
