@@ -160,10 +160,12 @@ def _session(profile: str | None) -> Any:
     import botocore.session  # type: ignore[import-untyped]
 
     global _LOADER
+    from opendal_lab.services.s3.parsing import ParserFactory
+
     session = botocore.session.Session(profile=profile)
-    session.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=parse_timestamp
-    )
+    factory = ParserFactory()
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    session.register_component("response_parser_factory", factory)
     # One loader for every client: parsing the S3 model is most of a client's build time.
     with _LOADER_LOCK:
         if _LOADER is None:
@@ -187,6 +189,8 @@ def build_client(config: S3Config) -> Any:
     import botocore
     import botocore.config  # type: ignore[import-untyped]
     from botocore import handlers
+
+    from opendal_lab.services.s3.parsing import use_fast_parsing
 
     session = _session(config.profile)
     addressing = (
@@ -234,6 +238,7 @@ def build_client(config: S3Config) -> Any:
     # put on loopback) to save sending a body S3 would refuse. obstore and OpenDAL send the
     # body at once; so do we.
     client.meta.events.unregister("before-call.s3", handlers.add_expect_header)
+    use_fast_parsing(client)
     guard_loggers("botocore", "urllib3", "s3transfer")
     return client
 
