@@ -35,6 +35,7 @@ failed one's exception stands in its place in the result list.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -117,7 +118,9 @@ def run_ordered(
         executor = _executor()
         try:
             for _ in range(helpers):
-                executor.submit(batch.work)
+                # Each worker runs in a copy of the caller's context, as asyncio.to_thread
+                # does: a trace span or log context set by the caller follows its calls.
+                executor.submit(contextvars.copy_context().run, batch.work)
         except RuntimeError:
             pass  # interpreter shutting down: no new threads, the caller does the rest
     try:

@@ -8,6 +8,7 @@ assertion says how far it got); one that overlapped more would push ``peak`` pas
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from collections.abc import Iterator
@@ -159,6 +160,24 @@ def test_bulk_calls_inside_calls_holding_every_permit_do_not_deadlock() -> None:
         t.join(30)
     assert not any(t.is_alive() for t in threads), "read_many waited for its caller's permit"
     assert got == [b"012", b"012"]
+
+
+def test_workers_run_in_the_callers_context() -> None:
+    # A trace span or log context the caller set must follow the calls made on its behalf.
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+    token = who.set("caller")
+    together = threading.Barrier(4, timeout=30)  # four threads, so three of them workers
+
+    def call(_: int) -> tuple[str, int]:
+        together.wait()
+        return who.get(), threading.get_ident()
+
+    try:
+        out = Operator("memory").run_many(call, [0, 1, 2, 3], concurrency=4)
+    finally:
+        who.reset(token)
+    assert {seen for seen, _ in out} == {"caller"}
+    assert len({thread for _, thread in out}) == 4
 
 
 def test_run_many_and_empty_input() -> None:
