@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 import io
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,8 @@ import polars as pl
 import pytest
 
 from opendal_lab import Operator
+from opendal_lab.core.access import BaseLayer, LayeredAccess
+from opendal_lab.core.options import ReadOptions
 from tests.servers import MotoServer
 
 START = datetime.date(2024, 1, 1)
@@ -106,3 +110,31 @@ def hive_files(store: Store) -> pl.DataFrame:
             store.put(f"data/year={year}/country={country}/part.parquet", parquet(part))
             parts.append(part.with_columns(year=pl.lit(year, pl.Int64), country=pl.lit(country)))
     return pl.concat(parts)
+
+
+class _CountReads(LayeredAccess):
+    layer: CountReads
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        self.layer.record(path, opts)
+        return self.inner.read(path, opts)
+
+
+class CountReads(BaseLayer):
+    """Counts the reads of each path, and the bytes they asked for."""
+
+    access_class = _CountReads
+
+    def __init__(self) -> None:
+        self.reads: collections.Counter[str] = collections.Counter()
+        self.ranged = 0
+        self.bytes = 0
+        self.calls: list[tuple[str, int, int | None]] = []  # (path, offset, size)
+        self._lock = threading.Lock()
+
+    def record(self, path: str, opts: ReadOptions) -> None:
+        with self._lock:
+            self.reads[path] += 1
+            self.ranged += opts.size is not None
+            self.bytes += opts.size or 0
+            self.calls.append((path, opts.offset, opts.size))

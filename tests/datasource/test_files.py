@@ -7,12 +7,10 @@ it wrote, or with ``pl.scan_parquet`` on the same files.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime
 import json
 import pickle
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from opendal_lab import Operator
-from opendal_lab.core.access import BaseLayer, LayeredAccess
 from opendal_lab.core.errors import ConfigInvalid, NotFound
-from opendal_lab.core.options import ReadOptions
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.loader.prepare import prepare
 from opendal_lab.datasource.loader.pushdown import plan_pushdown
@@ -35,6 +31,7 @@ from opendal_lab.datasource.sources.files import source as files
 from opendal_lab.datasource.sources.files.listing import glob_regex
 from opendal_lab.datasource.sources.files.options import FileOptions
 from tests.datasource.files_data import (
+    CountReads,
     Store,
     frame,
     fs_store,
@@ -153,32 +150,6 @@ def test_by_name(mem_store: Store) -> None:
 
 
 # -- pushdown -------------------------------------------------------------------------------
-
-
-class _CountReads(LayeredAccess):
-    layer: CountReads
-
-    def read(self, path: str, opts: ReadOptions) -> bytes:
-        self.layer.record(path, opts)
-        return self.inner.read(path, opts)
-
-
-class CountReads(BaseLayer):
-    """Counts the reads of each path, and the bytes they asked for."""
-
-    access_class = _CountReads
-
-    def __init__(self) -> None:
-        self.reads: collections.Counter[str] = collections.Counter()
-        self.ranged = 0
-        self.bytes = 0
-        self._lock = threading.Lock()
-
-    def record(self, path: str, opts: ReadOptions) -> None:
-        with self._lock:
-            self.reads[path] += 1
-            self.ranged += opts.size is not None
-            self.bytes += opts.size or 0
 
 
 def test_hive_filters_prune_whole_partitions(mem_store: Store) -> None:

@@ -61,10 +61,12 @@ def trim_memory() -> None:
 
     Why: a whole-file read holds the file's bytes (``op.read`` makes a Python ``bytes``)
     while Polars decodes them. glibc serves such a block from a per-thread arena once it
-    has freed one of that size, and keeps it there after ``free``, so a load on six threads
-    kept several files' worth of bytes for good: 16 files of 12 MB peaked at about 1.6x the
-    result, 1.5x with this call after each file (bench/bench_loader.py; Polars reading the
-    paths itself: 1.33x). It costs about a microsecond.
+    has freed one of that size (its mmap threshold rises to the largest block freed), and
+    keeps it there after ``free``, so a load on six threads kept several files' worth of
+    bytes for good: on 16 files of 12 MB the load's peak was 1.45x Polars' without this
+    call after each big partition, 1.1x with it (bench/bench_loader.py --quick). It costs
+    about 0.1 ms (it walks the arenas), so the readers call it only after partitions that
+    held megabytes (``parquet.TRIM_AFTER``), not after every small one.
     """
     if _TRIM is not None:
         _TRIM()
