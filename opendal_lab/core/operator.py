@@ -20,7 +20,8 @@ data})`` overlap their calls on threads (up to ``concurrency=``, default 32, nev
 than a ConcurrentLimitLayer's permits) and return results in the order given; the first
 failure in that order is raised, naming its path, or with ``return_exceptions=True`` each
 failure stands in its place. ``op.run_many(fn, items)`` does the same for any call; the
-rules are ``opendal_lab.core.pool``'s.
+rules are ``opendal_lab.core.pool``'s. ``AsyncOperator.from_operator(op)`` gives the same
+stack's calls as coroutines (``core/async_operator.py``).
 """
 
 from __future__ import annotations

@@ -39,16 +39,19 @@ import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from opendal_lab.core.errors import ConfigInvalid, Error
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "LimitsConcurrency",
     "check_concurrency",
     "run_ordered",
+    "shared_executor",
     "stack_limit",
 ]
 
@@ -115,7 +118,7 @@ def run_ordered(
     batch = _Batch(fn, items, return_exceptions)
     helpers = min(concurrency, len(items)) - 1
     if helpers > 0:
-        executor = _executor()
+        executor = shared_executor()
         try:
             for _ in range(helpers):
                 # Each worker runs in a copy of the caller's context, as asyncio.to_thread
@@ -206,9 +209,13 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
+def shared_executor() -> ThreadPoolExecutor:
+    """The pool's threads (at most :data:`MAX_THREADS`), made on first use; AsyncOperator
+    runs its calls on them too."""
     global _pool
     if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor  # on first use: a lighter import
+
         with _pool_lock:
             if _pool is None:
                 _pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="opendal_lab-bulk")
