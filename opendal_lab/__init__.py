@@ -18,6 +18,7 @@ from opendal_lab.core.access import (
     Service,
     Writer,
 )
+from opendal_lab.core.async_operator import AsyncOperator
 from opendal_lab.core.capability import GROUPS, Capability
 from opendal_lab.core.errors import (
     AlreadyExists,
@@ -66,6 +67,7 @@ __all__ = [
     "Access",
     "AccessInfo",
     "AlreadyExists",
+    "AsyncOperator",
     "BaseLayer",
     "CallWrapper",
     "Capability",
