@@ -8,6 +8,7 @@ would. 1,000 objects of 16 KiB (``--objects``) are read, whole, in interleaved r
 - ``operator``: ``op.read_many(keys)``;
 - ``s3fs``: ``s3fs.S3FileSystem(...).cat(paths)``, as a user gets it (aiobotocore's
   default connection pool);
+- ``async-operator``: ``asyncio.gather`` over ``AsyncOperator.read``, the same stack;
 - ``operator-obstore``: ``op.read_many(keys)`` on ``Operator("obstore", ...)``, our bridge
   over obstore's S3 store under the same layers (a column only when the service is there);
 - ``obstore``: ``asyncio.gather`` over ``obstore.get_async`` + ``bytes_async``, at most
@@ -44,7 +45,7 @@ from tests.fault_proxy import FaultProxy
 
 KIB = 1024
 BUCKET = "bench-small"
-OURS = ("fsspec-face", "operator", "operator-obstore")
+OURS = ("fsspec-face", "operator", "async-operator", "operator-obstore")
 ANCHORS = ("s3fs", "obstore")
 
 
@@ -85,9 +86,15 @@ def columns(
 
         return await asyncio.gather(*(one(k) for k in keys))
 
+    aop = od.AsyncOperator.from_operator(op, concurrency=concurrency)
+
+    async def gather_ours() -> list[bytes]:
+        return await asyncio.gather(*(aop.read(k) for k in keys))
+
     fns = {
         "fsspec-face": lambda: check(list(face.cat(keys, batch_size=concurrency).values())),
         "operator": lambda: check(op.read_many(keys, concurrency=concurrency)),
+        "async-operator": lambda: check(asyncio.run(gather_ours())),
     }
     if "obstore" in od.schemes():
         config = {**slow["config"], "allow_http": True}
