@@ -226,7 +226,7 @@ class ObstoreService(Service):
         if opts.if_not_exists:
             kw["mode"] = "create"
         elif opts.if_match is not None:
-            kw["mode"] = {"e_tag": opts.if_match, "version": None}
+            kw["mode"] = {"e_tag": opts.if_match}
         if self._cap.write_with_content_type:  # a store without attributes drops them
             attributes: dict[str, str] = {
                 name: getattr(opts, key)

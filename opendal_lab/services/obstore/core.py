@@ -122,7 +122,7 @@ _BY_CLASS: dict[str, type[Error]] = {
 }
 _STATUS = re.compile(r"status code: (\d{3})")
 _RETRIES = re.compile(r"retries: (\d+)")
-_RANGE = ("Invalid range", "Requested range was invalid", "Range Not Satisfiable")
+_RANGE = ("Invalid range", "Requested range was invalid", "Range Not Satisfiable", "Wanted range")
 _TRANSIENT = ("error sending request", "connection", "timed out", "operation timed out")
 
 
@@ -152,6 +152,8 @@ def map_error(err: BaseException, operation: str, path: str | None) -> Error:
         http = int(code.group(1)) if code else 0
         if http == 416 or any(marker in message for marker in _RANGE):
             cls = RangeNotSatisfied
+        elif "ParseContentRange" in text and '/0"' in text:
+            cls = RangeNotSatisfied  # Azurite's answer to a range of an empty blob
         elif http in (401, 403):
             cls = PermissionDenied
         elif http == 404:
