@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint bench setup clean chromium java
+.PHONY: lab test lint bench setup clean chromium java azurite
 
 PLUGIN := $(VENV)/.plugin-installed
 
@@ -34,6 +34,15 @@ java:
 	@command -v java >/dev/null || \
 	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless; }
 
+# tests/azurite.py runs the behavior suite on Azure Blob against Azurite, Microsoft's storage
+# emulator, an npm package installed into .tools/ (node and npm from apt-get when missing).
+AZURITE := .tools/node_modules/.bin/azurite-blob
+azurite: $(AZURITE)
+$(AZURITE):
+	@command -v npm >/dev/null || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3
+
 ## Open JupyterLab on the tour notebook (memory and fs services, nothing else needed).
 lab: $(STAMP)
 	@# Served from the repository root, so notebooks/ and the widget apps in widgets/ are both
@@ -44,7 +53,7 @@ lab: $(STAMP)
 ## Lint, type-check and run every test: the notebooks under nbval (their stored outputs
 ## compared), the widget apps in a real browser (screenshots and the redraw timing go to
 ## artifacts/).
-test: $(PLUGIN) chromium java
+test: $(PLUGIN) chromium java azurite
 	$(BIN)/ruff check opendal_lab tests bench
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
@@ -85,4 +94,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_widget_browser.py
 
 clean:
-	rm -rf $(VENV) .venv-spark
+	rm -rf $(VENV) .venv-spark .tools
