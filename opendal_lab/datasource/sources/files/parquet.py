@@ -1,6 +1,6 @@
 """Reading parquet files through an operator: whole with Polars, or by ranges with pyarrow.
 
-Two ways to read the files of one partition, picked per partition (option ``ranged``):
+Three ways to read the files of one partition, picked per partition (option ``ranged``):
 
 - **Whole**: one ``op.read(path)`` per file, then Polars' own reader on the bytes of all
   of them as one multi-file query (``pl.scan_parquet([bytes, ...])`` with the projection,
@@ -16,12 +16,18 @@ Two ways to read the files of one partition, picked per partition (option ``rang
   at once on remote services), and decode them with pyarrow (``ParquetFile.read_row_groups``
   over those buffers). I/O proportional to what the query needs.
 
+- **Columns** (local services, one file of at least ``COLUMNS_MIN``, a projection): the
+  footer, then the chunks of the needed columns in every row group, laid in a sparse file
+  (``sparse``) that Polars reads as the file itself. It copies and holds only those
+  columns' bytes: on the benchmark's query (4 of 6 columns) the process's peak fell from
+  1.31x to 1.16x that of ``pl.scan_parquet`` reading the paths, in about the same time.
+
 ``ranged=auto`` (the default) reads whole on local services (``memory``, ``fs``: the bytes
-are at hand; no more such reads at once than cores plus one, as they only need CPU) and
-when nothing narrows the read; on remote services, when the columns, the filters or the
-limit narrow it, it reads each file's footer and goes ranged if that fetches less than
-half the file. ``always`` / ``never`` force one way. Row-group partitions have their own
-reader (``row_groups``: ranged, and decoded by Polars).
+are at hand; no more such reads at once than cores plus one, as they only need CPU) but
+for the columns case above, and when nothing narrows the read; on remote services, when
+the columns, the filters or the limit narrow it, it reads each file's footer and goes
+ranged if that fetches less than half the file. ``always`` / ``never`` force one way.
+Row-group partitions have their own reader (``row_groups``: ranged, decoded by Polars).
 
 Statistics pruning is conservative: it uses min/max/null counts of integer, string and date
 columns only (float statistics leave NaN out, and Polars keeps NaN for ``x > 1``), and
@@ -48,6 +54,7 @@ from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import Filter, polars_schema
 from opendal_lab.datasource.sources.files.options import FileFormatError
 from opendal_lab.datasource.sources.files.query import Query, finish, trim_memory
+from opendal_lab.datasource.sources.files.sparse import sparse_file
 
 __all__ = [
     "LOCAL_SCHEMES",
@@ -71,6 +78,9 @@ _MAGIC = b"PAR1"
 # plus one being copied. On 2 cores, 16 files of 12 MB: peak ~1.55x -> ~1.45x the result,
 # in the same time.
 _LOCAL_READS = threading.BoundedSemaphore((os.cpu_count() or 1) + 1)
+# A projected read of a local file at least this big fetches only the columns it needs
+# (``_read_columns``); a smaller one is read whole, and its footer is not parsed in Python.
+COLUMNS_MIN = 4 << 20
 # A partition that read a file at least this big whole hands the freed memory back to the
 # OS (query.trim_memory, ~0.1 ms a call). Smaller buffers come from glibc's arenas anyway
 # and are reused by the next partition on that thread: not worth the call.
@@ -129,6 +139,11 @@ def read_parquet(
     """
     narrowed = query.projected or bool(query.filters) or query.limit is not None
     local = op.scheme in LOCAL_SCHEMES
+    if query.ranged == "auto" and local and query.projected and len(files) == 1:
+        path, size = files[0]
+        if size is not None and size >= COLUMNS_MIN:
+            with _LOCAL_READS:
+                return _read_columns(op, path, size, query, check)
     if query.ranged == "never" or (query.ranged == "auto" and (local or not narrowed)):
         if local:
             with _LOCAL_READS:
@@ -147,6 +162,32 @@ def read_parquet(
         return None
     frame = pl.concat(frames, how="vertical", rechunk=False)
     return frame if query.limit is None else frame.head(query.limit)
+
+
+def _read_columns(
+    op: Operator, path: str, size: int, query: Query, check: Check
+) -> pl.DataFrame | None:
+    """A projected read of a big local file: the column chunks the query needs (in every
+    row group; Polars prunes by statistics itself) laid in a sparse file for Polars.
+
+    Against a whole read it copies only those columns' bytes and holds only them while
+    Polars decodes, for one footer parse in pyarrow to find them (~0.1 ms a file)."""
+    footer = read_footer(op, path, size)
+    meta = footer.meta
+    wanted = sorted(set(query.columns) | {f.column for f in query.filters})
+    ranges = _chunk_ranges(meta, range(meta.num_row_groups), wanted)
+    pieces = fetch_ranges(op, path, merge_ranges(ranges), parallel=False, have=footer)
+    try:
+        with sparse_file(footer.size, pieces) as fh:
+            lf = pl.scan_parquet(fh)
+            check(path, lf.collect_schema())  # also makes Polars map the file (row_groups)
+            frame = finish(lf, query)
+    except pl.exceptions.PolarsError:
+        # Polars wanted bytes that were not fetched: read the file whole instead.
+        return _read_whole(op, [(path, size)], query, check)
+    del pieces
+    trim_memory()  # see _read_whole
+    return frame
 
 
 def _read_ranged(

@@ -9,11 +9,10 @@ whose statistics rule the scan's filters out are dropped there, so they cost no 
 Reading (``read_row_group``) fetches the footer and the chunks of the columns the query
 needs (ranges closer than ``MERGE_GAP`` merged, several at once on remote services), lays
 them at their offsets in a sparse file of the file's size, and lets Polars read that file
-sliced to the group's rows. Polars parses the footer once (Rust), maps the file, and
-decodes only this group's pages of the projected columns -- about twice as fast as pyarrow
-followed by the conversion to Polars, which this replaced (bench/bench_loader.py). The
-sparse file is a ``memfd`` on Linux (in memory; the gaps cost nothing), a temporary file
-elsewhere. Should Polars still ask for bytes that were not fetched (it does not today:
+sliced to the group's rows (``sparse``). Polars parses the footer once (Rust), maps the
+file, and decodes only this group's pages of the projected columns -- about twice as fast
+as pyarrow followed by the conversion to Polars, which this replaced (bench/bench_loader.py).
+Should Polars still ask for bytes that were not fetched (it does not today:
 ``slice`` prunes the other row groups, projection the other columns), the read is retried
 once with the group's whole span.
 
@@ -24,11 +23,8 @@ is then read and parsed here.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -48,11 +44,11 @@ from opendal_lab.datasource.sources.files.parquet import (
 )
 from opendal_lab.datasource.sources.files.partitions import file_spec
 from opendal_lab.datasource.sources.files.query import Query, finish
+from opendal_lab.datasource.sources.files.sparse import sparse_file
 
 __all__ = ["FOOTER_READERS", "read_row_group", "row_group_specs"]
 
 FOOTER_READERS = 16
-_MAGIC = b"PAR1"
 
 
 def row_group_specs(
@@ -153,32 +149,12 @@ def _read_sparse(
     check: Check,
 ) -> pl.DataFrame | None:
     pieces = fetch_ranges(op, path, ranges, parallel=op.scheme not in LOCAL_SCHEMES)
-    with _sparse_file(size, pieces) as fh:
+    with sparse_file(size, pieces) as fh:
         lf = pl.scan_parquet(fh)
         # Resolving the schema first also makes Polars map the file rather than read it
         # whole (a direct collect reads every byte, gaps included, on polars 2.1).
         check(path, lf.collect_schema())
         return finish(lf.slice(int(spec["first_row"]), int(spec["rows"])), query)
-
-
-@contextlib.contextmanager
-def _sparse_file(size: int, pieces: Sequence[tuple[int, bytes]]) -> Iterator[IO[bytes]]:
-    """A file of ``size`` bytes, zero but for ``pieces`` (``(offset, bytes)``) and the magic."""
-    memfd = getattr(os, "memfd_create", None)
-    fh: IO[bytes]
-    if memfd is not None:
-        fh = open(memfd("opendal_lab-row-group", os.MFD_CLOEXEC), "w+b", buffering=0)  # noqa: SIM115
-    else:
-        fh = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
-    try:
-        fh.truncate(size)
-        for offset, data in [(0, _MAGIC), *pieces]:
-            fh.seek(offset)
-            fh.write(data)
-        fh.seek(0)
-        yield fh
-    finally:
-        fh.close()
 
 
 def _spec_from_footer(op: Operator, path: str, spec: Mapping[str, Any]) -> dict[str, Any]:
