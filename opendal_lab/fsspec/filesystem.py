@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
 import threading
 import time
@@ -554,6 +555,34 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
         elif mode != "overwrite":
             raise ValueError(f"pipe_file: mode must be 'overwrite' or 'create', got {mode!r}")
         self.operator.write(key, value, **kwargs)
+
+    @changing
+    def put_file(
+        self,
+        lpath: str,
+        rpath: str,
+        callback: Callback = DEFAULT_CALLBACK,
+        mode: str = "overwrite",
+        **kwargs: Any,
+    ) -> None:
+        """fsspec's ``put_file`` without its ``mkdirs`` of the parent, which cost two stats
+        and a ``create_dir`` per file: a write makes its parents on every service (a
+        directory on fs, a key prefix elsewhere). A file up to ``blocksize`` is one write."""
+        if mode != "overwrite" or os.path.isdir(lpath):
+            super().put_file(lpath, rpath, callback=callback, mode=mode, **kwargs)
+            return
+        with open(lpath, "rb") as source:
+            size = source.seek(0, os.SEEK_END)
+            source.seek(0)
+            callback.set_size(size)
+            if size <= self.blocksize:
+                self.pipe_file(rpath, source.read(), **kwargs)
+                callback.relative_update(size)
+                return
+            with self.open(rpath, "wb", **kwargs) as target:
+                while chunk := source.read(self.blocksize):
+                    target.write(chunk)
+                    callback.relative_update(len(chunk))
 
     @changing
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:

@@ -84,12 +84,22 @@ def test_put_of_many_files_overlaps_them(
         path = tmp_path / f"{i:03}"
         path.write_bytes(b"up %d" % i)
         local.append(str(path))
-    gate_at(slow, "writer", PERMITS)
+    gate_at(slow, "write", PERMITS)
     fs.put(local, [f"up/{i:03}" for i in range(FILES)])
+    assert dict(slow.calls) == {"write": FILES}  # one write a file: no mkdirs, no stat
+    assert slow.peak == PERMITS
     assert fs.cat([f"up/{i:03}" for i in range(FILES)]) == {
         f"up/{i:03}": b"up %d" % i for i in range(FILES)
     }
-    assert slow.peak == PERMITS
+
+
+def test_put_streams_a_file_larger_than_a_block(fs: OpendalFileSystem, tmp_path: Path) -> None:
+    (tmp_path / "big").write_bytes(b"0123456789" * 5)
+    fs.blocksize = 16
+    progress = Callback()
+    fs.put(str(tmp_path / "big"), "up/big", callback=progress)
+    assert fs.cat_file("up/big") == b"0123456789" * 5
+    assert progress.value == 1
 
 
 def test_cat_ranges_overlaps_its_reads(fs: OpendalFileSystem, slow: SlowLayer) -> None:
