@@ -57,13 +57,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import heapq
 import os
 import shutil
 import stat as st_mod
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -95,7 +94,7 @@ from opendal_lab.core.options import (
 from opendal_lab.core.path import ROOT, parent
 from opendal_lab.core.registry import refuse_subscheme
 from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
-from opendal_lab.services.fs.metadata import dir_metadata, etag, file_metadata
+from opendal_lab.services.fs.metadata import StatMetadata, dir_metadata, etag, file_metadata
 
 __all__ = ["SCHEME", "FsConfig", "FsService", "FsWriter"]
 
@@ -107,6 +106,10 @@ _O_LIST = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC",
 _KNOWN_MAX = 4096
 #: What ``_verified`` answers when only a walk can tell (compared by identity).
 _UNVERIFIED = os.stat_result((0,) * 10)
+_new_tuple = tuple.__new__
+#: The fields of a file's StatMetadata after its etag: all unset.
+_UNSET = (None,) * 8 + (False,)
+_S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, st_mod.S_IFREG, st_mod.S_IFDIR, st_mod.S_IFLNK
 
 
 @dataclass
@@ -159,8 +162,9 @@ class FsService(Service):
         super().__init__(root=real)
         self._root = real
         self._root_ready = False  # whether the root is known to exist (then it is not checked)
-        # rel path -> (inode, device, ctime) of what a walk reached through real directories
-        self._known: dict[str, tuple[int, int, int]] = {}
+        # rel path -> what a walk reached through real directories: its ctime, inode and
+        # device, then for a file the metadata stat last built of it and its mtime
+        self._known: dict[str, tuple[int, int, int, Metadata | None, int]] = {}
 
     @classmethod
     def config_from_uri(
@@ -180,8 +184,12 @@ class FsService(Service):
         ``shown`` is the path errors name (the caller's, when ``path`` is its parent).
         ``reads`` (stat, read, list) lets an inode verified before stand for a walk.
         """
-        shown = path if shown is None else shown
         rel = "" if path == ROOT else path.rstrip("/")
+        if reads and "/" in rel:  # a top-level name costs one lstat in the walk anyway
+            st = self._verified(rel)
+            if st is not _UNVERIFIED:
+                return self._root + "/" + rel, st
+        shown = path if shown is None else shown
         if not rel:
             try:
                 return self._root, os.stat(self._root)
@@ -194,31 +202,31 @@ class FsService(Service):
                 service=SCHEME,
                 path=shown,
             )
-        full = self._root + "/" + rel
-        if reads and "/" in rel:  # a top-level name costs one lstat in the walk anyway
-            st = self._verified(rel, full)
-            if st is not _UNVERIFIED:
-                return full, st
-        return full, self._walk(rel, operation, shown)
+        return self._root + "/" + rel, self._walk(rel, operation, shown)
 
-    def _verified(self, rel: str, full: str) -> os.stat_result | None:
+    def _verified(self, rel: str) -> os.stat_result | None:
         """``rel``'s lstat if a walk vouched for what it reaches, else ``_UNVERIFIED``.
 
         One lstat when ``rel`` itself was verified, two when its directory was.
         """
+        if ".." in rel:
+            return _UNVERIFIED  # the walk refuses '..' segments
         known = self._known
         st: os.stat_result | None
         try:
-            st = os.lstat(full)
+            st = os.lstat(self._root + "/" + rel)
         except (FileNotFoundError, NotADirectoryError):
             st = None
         except OSError:
             return _UNVERIFIED  # a name too long, a loop...: the walk says which error
         else:
+            ident = known.get(rel)
+            if ident is not None and (
+                st.st_ctime_ns == ident[0] and st.st_ino == ident[1] and st.st_dev == ident[2]
+            ):
+                return st
             if st_mod.S_ISLNK(st.st_mode):
                 return _UNVERIFIED  # where a link leads is the walk's business
-            if known.get(rel) == (st.st_ino, st.st_dev, st.st_ctime_ns):
-                return st
         head = rel.rpartition("/")[0]
         vouched = known.get(head)
         if vouched is None:
@@ -227,17 +235,17 @@ class FsService(Service):
             dst = os.lstat(self._root + "/" + head)
         except OSError:
             return _UNVERIFIED
-        if (dst.st_ino, dst.st_dev, dst.st_ctime_ns) != vouched:
+        if (dst.st_ctime_ns, dst.st_ino, dst.st_dev) != vouched[:3]:
             return _UNVERIFIED
         if st is not None:
             self._remember(rel, st)
         return st
 
-    def _remember(self, rel: str, st: os.stat_result) -> None:
+    def _remember(self, rel: str, st: os.stat_result, meta: Metadata | None = None) -> None:
         known = self._known
         if len(known) >= _KNOWN_MAX:  # bounded: forgetting only costs a walk
             known.clear()
-        known[rel] = (st.st_ino, st.st_dev, st.st_ctime_ns)
+        known[rel] = (st.st_ctime_ns, st.st_ino, st.st_dev, meta, st.st_mtime_ns)
 
     def _walk(self, rel: str, operation: str, shown: str) -> os.stat_result | None:
         """lstat each component of ``rel`` from the root; a symlink must lead inside.
@@ -303,6 +311,28 @@ class FsService(Service):
 
     # -- stat & read ---------------------------------------------------------------
     def stat(self, path: str, opts: StatOptions) -> Metadata:
+        rel = path.rstrip("/")
+        known = self._known.get(rel)
+        if known is not None and known[3] is not None and path[-1] != "/":
+            # A file stat'ed before: one lstat. The same ctime, inode and device make it the
+            # inode verified inside the root (see the module doc); the same mtime and size
+            # too make the metadata built then equal to a new one (it is made of nothing else).
+            try:
+                now = os.lstat(self._root + "/" + rel)
+            except OSError:
+                pass  # gone or changed: the general path below says how
+            else:
+                meta = known[3]
+                if (
+                    now.st_ctime_ns == known[0]
+                    and now.st_ino == known[1]
+                    and now.st_dev == known[2]
+                    and now.st_mtime_ns == known[4]
+                    and now.st_size == meta.content_length
+                ):
+                    if opts is not DEFAULT_STAT:
+                        _check_conditions(now, opts, path)
+                    return meta
         _, st = self._resolve(path, "stat", reads=True)
         if st is None:
             if path == ROOT:
@@ -312,7 +342,7 @@ class FsService(Service):
                     path=path,
                 ).with_context("root", self._root)
             raise NotFound("no such file or directory", service=SCHEME, path=path)
-        if st_mod.S_ISDIR(st.st_mode):
+        if st.st_mode & _S_IFMT == _S_IFDIR:
             return dir_metadata(st)
         if path.endswith("/"):
             raise NotFound(
@@ -320,7 +350,10 @@ class FsService(Service):
             )
         if opts is not DEFAULT_STAT:
             _check_conditions(st, opts, path)
-        return file_metadata(st)
+        meta = file_metadata(st)
+        if rel in self._known:  # verified by identity: keep the metadata for next time
+            self._remember(rel, st, meta)
+        return meta
 
     def read(self, path: str, opts: ReadOptions) -> bytes:
         if path.endswith("/"):
@@ -412,7 +445,13 @@ class FsService(Service):
         return self._list_dir(parent(path), path, include_self=False)
 
     def _list_dir(self, dir_path: str, prefix: str, include_self: bool) -> Iterator[Entry]:
-        """Entries in path order; the names are read in one pass, each is stat'ed as yielded."""
+        """Entries in path order: names read in one pass and sorted, each stat'ed as yielded.
+
+        A directory's path ends in ``/``, which sorts after ``-`` and ``.`` ("a.txt" < "a/"
+        < "a0"), so directories wait in a small heap until the next name sorts past them.
+        One generator, not two, and one test for a regular file: this loop is the cost of
+        a listing beyond the syscalls.
+        """
         os_path, st = self._resolve(dir_path, "list", reads=True)
         if st is None or not st_mod.S_ISDIR(st.st_mode):
             return
@@ -427,44 +466,41 @@ class FsService(Service):
                 names = os.listdir(fd)
             except OSError as err:
                 raise self._error(err, "list", dir_path) from err
-            keep = prefix[len(dir_path) :] if dir_path != ROOT else prefix
+            base = "" if dir_path == ROOT else dir_path
+            keep = prefix[len(base) :]
             if keep:
                 names = [n for n in names if n.startswith(keep)]
             names.sort()
-            yield from self._entries(fd, os_path, "" if dir_path == ROOT else dir_path, names)
+            waiting: list[tuple[str, Entry]] = []  # (name + "/", entry) of directories met
+            lstat, new, meta_class, file = os.lstat, _new_tuple, StatMetadata, EntryMode.FILE
+            for name in names:
+                if name[0] == "." and name.endswith(_TMP_SUFFIX):
+                    continue
+                while waiting and waiting[0][0] < name:
+                    yield heapq.heappop(waiting)[1]
+                try:
+                    info = lstat(name, dir_fd=fd)
+                except FileNotFoundError:
+                    continue  # removed since the names were read
+                except OSError as err:
+                    raise self._error(err, "list", base + name) from err
+                kind = info.st_mode & _S_IFMT
+                if kind == _S_IFREG:  # file_metadata(info), inlined
+                    size = info.st_size
+                    meta = new(meta_class, (file, size, info, info, *_UNSET))
+                    yield Entry(base + name, meta)
+                elif kind == _S_IFDIR:
+                    heapq.heappush(waiting, (name + "/", Entry(base + name + "/", DIR_METADATA)))
+                elif kind != _S_IFLNK:
+                    yield Entry(base + name, file_metadata(info))  # a fifo, socket or device
+                else:
+                    linked = self._linked_entry(fd, os_path, base + name, name)
+                    if linked is not None:
+                        yield linked
+            while waiting:
+                yield heapq.heappop(waiting)[1]
         finally:
             os.close(fd)
-
-    def _entries(self, fd: int, os_path: str, base: str, names: Sequence[str]) -> Iterator[Entry]:
-        """Entries for sorted ``names`` of the directory open as ``fd``, in path order.
-
-        A directory's path ends in ``/``, which sorts after ``-`` and ``.``: "a/" belongs
-        after "a.txt". Directories wait in a small heap until the next name sorts past them.
-        """
-        waiting: list[tuple[str, Entry]] = []  # (name + "/", entry) of directories met
-        lstat = functools.partial(os.stat, dir_fd=fd, follow_symlinks=False)
-        for name in names:
-            if name[0] == "." and name.endswith(_TMP_SUFFIX):
-                continue
-            while waiting and waiting[0][0] < name:
-                yield heapq.heappop(waiting)[1]
-            try:
-                info = lstat(name)
-            except FileNotFoundError:
-                continue  # removed since the names were read
-            except OSError as err:
-                raise self._error(err, "list", base + name) from err
-            mode = info.st_mode
-            if st_mod.S_ISDIR(mode):
-                heapq.heappush(waiting, (name + "/", Entry(base + name + "/", DIR_METADATA)))
-            elif not st_mod.S_ISLNK(mode):
-                yield Entry(base + name, file_metadata(info))
-            else:
-                linked = self._linked_entry(fd, os_path, base + name, name)
-                if linked is not None:
-                    yield linked
-        while waiting:
-            yield heapq.heappop(waiting)[1]
 
     def _linked_entry(self, fd: int, os_path: str, child: str, name: str) -> Entry | None:
         """The entry for a symlink that stays inside the root, ``None`` for any other."""

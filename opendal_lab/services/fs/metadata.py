@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -27,17 +26,21 @@ class StatMetadata(Metadata):
     ``stat_result`` in those two slots, and every way of reading the fields (attributes,
     indexing, iteration, ``==``, ``hash``, ``repr``, ``_asdict``, ``replace``, pickling)
     sees the derived values, so it is a ``Metadata`` like any other to its users. A copy
-    (``replace``, pickling) is a plain ``Metadata``.
+    (``replace``, pickling) is a plain ``Metadata``. The values are derived on each read,
+    not kept: a ``__dict__`` to keep them in would cost every instance more than the rare
+    second read saves.
     """
 
-    @functools.cached_property
+    __slots__ = ()
+
+    @property
     def last_modified(self) -> datetime | None:
         raw: Any = tuple.__getitem__(self, 2)
         if isinstance(raw, os.stat_result):
             return datetime.fromtimestamp(raw.st_mtime, timezone.utc)
         return raw  # type: ignore[no-any-return]  # a copy built from derived values
 
-    @functools.cached_property
+    @property
     def etag(self) -> str | None:
         raw: Any = tuple.__getitem__(self, 3)
         return etag(raw) if isinstance(raw, os.stat_result) else raw
@@ -82,14 +85,19 @@ class StatMetadata(Metadata):
 
 
 _new_tuple = tuple.__new__
-#: The fields after etag, all unset, for building a ``StatMetadata`` in one step.
-_UNSET_TAIL = (None,) * 8 + (False,)
 _FILE, _DIR = EntryMode.FILE, EntryMode.DIR
 
 
+# The fields after etag are spelled out (unset): a literal tuple is the cheapest to build.
 def file_metadata(st: os.stat_result) -> Metadata:
-    return _new_tuple(StatMetadata, (_FILE, st.st_size, st, st, *_UNSET_TAIL))
+    """A file's metadata: length now, last_modified and etag from ``st`` when read."""
+    return _new_tuple(
+        StatMetadata,
+        (_FILE, st.st_size, st, st, None, None, None, None, None, None, None, None, False),
+    )
 
 
 def dir_metadata(st: os.stat_result) -> Metadata:
-    return _new_tuple(StatMetadata, (_DIR, None, st, None, *_UNSET_TAIL))
+    """A directory's metadata: last_modified from ``st`` when read."""
+    fields = (_DIR, None, st, None, None, None, None, None, None, None, None, None, False)
+    return _new_tuple(StatMetadata, fields)
