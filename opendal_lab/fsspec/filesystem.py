@@ -1,4 +1,14 @@
-"""The filesystem: an operator seen through fsspec's ``AbstractFileSystem``."""
+"""The filesystem: an operator seen through fsspec's ``AbstractFileSystem``.
+
+Bulk calls overlap their storage calls where fsspec would make them one by one: ``cat`` of
+a list, glob or directory, ``get`` and ``put`` of many files, ``cat_ranges`` (and so an
+FSMap's ``getitems``, which zarr v2 and kerchunk use) run on the operator's bulk pool
+(``Operator.run_many``, ``opendal_lab.core.pool``): up to ``batch_size`` at once, the name
+fsspec's async filesystems give it, default 32, never more than a ConcurrentLimitLayer's
+permits. zarr v3 wraps this filesystem in fsspec's ``AsyncFileSystemWrapper`` and gathers
+one ``cat_file`` per chunk itself, each on a thread of its event loop; the permits bound
+those too.
+"""
 
 from __future__ import annotations
 
