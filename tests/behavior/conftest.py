@@ -95,8 +95,9 @@ def _opendal_fs(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Ope
 
 
 def _obstore_simulate(simulate: dict[str, Any]) -> dict[str, Any]:
-    # obstore cannot store a `d/` key (object_store drops the `/`), so SimulateLayer's
-    # create_dir (an empty `d/` object) cannot work there: off, the capability says so.
+    # obstore cannot store a `d/` key (object_store drops the `/`): SimulateLayer's
+    # create_dir marker is accepted and stores nothing (s3fs's mkdir), so an empty dir
+    # never shows. Switched off, the capability says create_dir is not there.
     return simulate or {"simulate": SimulateLayer(create_dir=False, warn_unneeded=False)}
 
 

@@ -30,9 +30,13 @@ below it. So:
 - ``stat("d/")`` is a DIR when an object is below ``d/`` (a one-key list), else NotFound;
   listing ``d/`` yields ``d/`` first on the same terms, then the entries sorted, common
   prefixes as DIRs; deleting ``d/`` deletes nothing;
-- ``create_dir`` is not native, and SimulateLayer's way (an empty ``d/`` object) cannot
-  work: writing a ``d/`` key is refused with ``Unsupported`` naming why. Build the operator
-  with ``simulate=SimulateLayer(create_dir=False)`` to have the capability say so.
+- ``create_dir`` is not native. SimulateLayer's way, an empty ``d/`` object, is accepted
+  and stores nothing, as s3fs's ``mkdir`` on a bucket: ``makedirs`` before a write (pandas,
+  dask) works, but an empty directory does not show. So the default stack's capability
+  says ``create_dir`` (simulated) where the directory only appears once something is below
+  it; ``simulate=SimulateLayer(create_dir=False)`` has the capability say no instead (the
+  behavior suite runs so). A Capability field telling "cannot keep a ``d/`` key" would let
+  SimulateLayer know by itself.
 
 Reads and writes: a read is one GET (ranged or suffix; a zero-length read is a stat); a
 write is one PUT up to ``part_size`` and obstore's multipart upload beyond; a streaming

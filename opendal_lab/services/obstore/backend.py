@@ -18,7 +18,6 @@ from opendal_lab.core.errors import (
     IsADirectory,
     NotFound,
     RangeNotSatisfied,
-    Unsupported,
 )
 from opendal_lab.core.options import (
     CopyOptions,
@@ -171,7 +170,8 @@ class ObstoreService(Service):
 
     # -- write -------------------------------------------------------------------------
     def write(self, path: str, data: bytes, opts: WriteOptions) -> Metadata:
-        self._refuse_dir_key(path)
+        if self._dir_marker(path, len(data)):
+            return DIR_METADATA
         kw = self._put_kw(opts)
         part = opts.chunk or self._cfg.part_size
         try:
@@ -183,7 +183,8 @@ class ObstoreService(Service):
         )
 
     def writer(self, path: str, opts: WriteOptions) -> SpoolWriter:
-        self._refuse_dir_key(path)
+        if path[-1] == "/":
+            raise IsADirectory("cannot write to a directory path", service=SCHEME, path=path)
         return SpoolWriter(self, path, opts)
 
     def write_spooled(
@@ -208,18 +209,15 @@ class ObstoreService(Service):
             EntryMode.FILE, content_length=size, etag=out["e_tag"], version=out["version"]
         )
 
-    def _refuse_dir_key(self, path: str) -> None:
-        # object_store drops a trailing `/` from every key: `d/` would become the file `d`.
-        if path[-1] == "/":
-            raise Unsupported(
-                "obstore stores no key ending in '/' (object_store drops the '/', so 'd/' "
-                "would be the file 'd'): directories on obstore are prefixes with objects "
-                "below, so create_dir cannot be simulated; use "
-                "Operator(..., simulate=SimulateLayer(create_dir=False))",
-                operation="write",
-                service=SCHEME,
-                path=path,
-            )
+    def _dir_marker(self, path: str, size: int) -> bool:
+        """Whether a write is SimulateLayer's ``d/`` marker, which is accepted and stores
+        nothing: object_store drops a trailing ``/`` from every key (``d/`` would be the
+        file ``d``), and directories here are prefixes, as s3fs's ``mkdir`` has them."""
+        if path[-1] != "/":
+            return False
+        if size:
+            raise IsADirectory("cannot write data to a directory path", service=SCHEME, path=path)
+        return True
 
     def _put_kw(self, opts: WriteOptions) -> dict[str, Any]:
         kw: dict[str, Any] = {}
