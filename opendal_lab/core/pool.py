@@ -17,7 +17,8 @@ Notes
 -----
 The calling thread works too: it takes items like every worker, and when none are left it
 waits only for the items other workers have already started. Workers are loops submitted to
-one shared thread pool (threads are reused from call to call); a worker that starts after
+one shared thread pool (:data:`MAX_THREADS` threads at most, reused from call to call, and
+AsyncOperator's calls run there too); a worker that starts after
 the items ran out finds nothing and returns. So a bulk call never waits for a thread that
 has not started: it cannot deadlock when the shared pool is busy, nor when a bulk call runs
 inside another (a worker calling ``read_many``). The one wait that could deadlock is on a
@@ -109,9 +110,9 @@ def run_ordered(
 ) -> list[Any]:
     """``[fn(item) for item in items]`` with up to ``concurrency`` calls in flight.
 
-    See the module docstring for errors: the first in item order is raised (with a note
-    naming ``label(item)`` and its position, ``name`` saying which call), or, with
-    ``return_exceptions``, every failed item's exception is its result.
+    See the module docstring for errors: the first in item order is raised, marked with
+    ``name`` (which call) and its position (``label(item)`` too where the error names no
+    path), or, with ``return_exceptions``, every failed item's exception is its result.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
