@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.sources.files import FileFormatError, FileSource
+from opendal_lab.datasource.sources.files import parquet as files_parquet
 from opendal_lab.datasource.sources.files import partitions as files_partitions
 from opendal_lab.datasource.sources.files.listing import FileEntry
 from opendal_lab.datasource.sources.files.partitions import pack_files, spec_files
@@ -199,3 +200,24 @@ def test_a_row_group_spec_without_ranges_still_reads(mem_store: Store) -> None:
     assert_frame_equal(pieces[0], big.slice(500, 500))
     with pytest.raises(FileFormatError, match="has no row group 9"):
         list(source.read_partition({"path": "big.parquet", "row_group": 9}, {}))
+
+
+# -- projected reads of big local files ----------------------------------------------------
+
+
+def test_a_projected_read_of_a_big_local_file_fetches_only_its_columns(
+    fs_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_parquet, "COLUMNS_MIN", 0)  # every file counts as big
+    small_files(fs_store, count=3, rows=100)
+    counter = CountReads()
+    source = FileSource(operator=fs_store.op.layer(counter), path="data/", partitioning="file")
+    polars = pl.scan_parquet(f"{fs_root(fs_store)}/data/*.parquet")
+    for q in QUERIES:
+        assert_frame_equal(q(scan(source)).collect(), q(polars).collect())
+    counter.calls.clear()
+    scan(source).select("n").collect()
+    # Ranged reads only (each file's tail with its footer, and column n where it lies
+    # before the tail): the columns path, not a whole read.
+    assert {p for p, _, _ in counter.calls} == {f"data/part-{i:03d}.parquet" for i in range(3)}
+    assert all(size is not None for _, _, size in counter.calls)
