@@ -43,6 +43,9 @@ def builtin_operators() -> dict[str, Operator]:
         "http": Operator("http", endpoint=NOWHERE),
         "fsspec (local)": Operator("fsspec", protocol="file", root=root),
         "opendal (fs)": Operator("opendal", scheme="fs", root=root),
+        "obstore (s3)": Operator(
+            "obstore", url="s3://b", endpoint=NOWHERE, region="us-east-1", allow_anonymous=True
+        ),
     }
 
 
@@ -62,7 +65,7 @@ def fields_table() -> str:
 def config_tables() -> str:
     """One table per built-in service that declares its config (``config_class``)."""
     out = []
-    for scheme in ("memory", "fs", "s3", "http"):
+    for scheme in ("memory", "fs", "s3", "http", "obstore"):
         declared = service_class(scheme).config_class
         out.append(f"**`{scheme}`**\n\n{config_table(declared)}")
     return "\n\n".join(out)

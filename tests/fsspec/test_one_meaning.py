@@ -33,13 +33,17 @@ FORMS: list[tuple[str, str | None]] = [
     ("opendal+fsspec+memory://one-{u}/d", None),
     ("opendal-rs+memory://", "opendal"),
     ("opendal-rs+fs://{tmp}/d", "opendal"),
+    ("obstore+memory:///d", "obstore"),
+    ("opendal+obstore+memory:///d", "obstore"),
+    ("obstore+file://{tmp}/d", "obstore"),
 ]
 S3_CONFIG = {"endpoint": "http://127.0.0.1:9", "region": "us-east-1"}
 
 
 def test_every_builtin_scheme_has_a_form() -> None:
     named = {parse_uri(url.format(u="x", tmp="/tmp"))[0] for url, dep in FORMS if _has(dep)}
-    assert named >= set(schemes()) & {"memory", "fs", "s3", "http", "fsspec", "opendal"}
+    builtin = {"memory", "fs", "s3", "http", "fsspec", "opendal", "obstore"}
+    assert named >= set(schemes()) & builtin
 
 
 def _has(module: str | None) -> bool:

@@ -160,7 +160,7 @@ class ObstoreConfig:
     timeout: Annotated[float, _SECONDS] = 60.0
     connect_timeout: Annotated[float, _SECONDS] = 10.0
     #: Multipart part size of streaming writes (the ``chunk`` write option overrides it).
-    part_size: Annotated[int, Check(ge=5 * MIB, unit="byte", hint="obstore's floor")] = 8 * MIB
+    part_size: Annotated[int, Check(ge=5 * MIB, says="at least 5 MiB")] = 8 * MIB
     #: Parts in flight per streaming write (the ``concurrent`` write option overrides it).
     write_concurrency: Annotated[int, _AT_LEAST_1] = 8
 
