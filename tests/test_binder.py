@@ -29,6 +29,7 @@ CLEAN_COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
     ".venv-spark",  # tests/datasource/test_spark_jvm.py's JVM Spark, over a gigabyte
+    ".tools",  # npm tools the tests run (Azurite, `make azurite`)
     "__pycache__",
     "*.egg-info",
     ".mypy_cache",
