@@ -19,13 +19,13 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   Options the source does not know are the operator's config (``region``,
   ``access_key_id``, ``secret_access_key``, ``layers``, ...). The operator is rebuilt on
   each worker from these options (once per process); specs hold only paths, sizes, hive
-  values and row group numbers, never a credential.
+  values, row group numbers and byte ranges, never a credential.
 - ``path``: a glob under the operator's root (``data/*.parquet``, ``**/*.csv``), a file, or
   a directory read whole (``listing``: skipped names, hive directories).
 - ``format``: ``parquet``, ``csv`` or ``ndjson``; by default from the glob's or the first
   file's extension.
-- ``partitioning``: ``auto`` (the default: small files packed into one partition up to
-  ``partition_bytes``, a bigger file alone; ``partitions``), ``file`` (one partition per
+- ``partitioning``: ``auto`` (the default: small parquet files packed into one partition up
+  to ``partition_bytes``, a bigger file alone; ``partitions``), ``file`` (one partition per
   file) or ``row_group`` (one per parquet row group; the footers are read while planning,
   several at once, and row groups the filters rule out are dropped; ``row_groups``).
 - ``partition_bytes``: the size small files are packed up to (bytes); by default (``auto``)
@@ -46,15 +46,20 @@ Schema: parquet's comes from the first file's footer (read with ranged reads, no
 file); csv's and ndjson's from a sample of the first file, typed by Polars; hive columns
 follow the file's columns. Every file must have the first one's columns and types (Polars
 types compared, so ``string`` and ``large_string`` agree); one that does not fails its
-partition with a ``FileFormatError`` naming both files.
+partition with a ``FileFormatError`` naming both files. Parquet files are checked as Polars
+reads them (their footers are parsed once, by Polars): the first file of a partition in
+full, the others by Polars' multi-file reader against it, which with a projection looks
+only at the columns read (as ``pl.scan_parquet`` does) -- a column nobody reads cannot
+fail a query.
 
 Pushdown: ``read_partition`` takes ``columns``, ``filters`` and ``limit``. Filters on hive
 columns are checked against the partition's directory values before any byte is read
 (a partition whose values fail them yields nothing); the others go to Polars' reader with
 the projection and the limit. Every filter is applied exactly, so ``exact_filters`` claims
 them all and a limit reaches the source with them. ``plan_partitions`` also takes
-``filters`` and drops the partitions the hive values rule out, so a scan (or a Spark query)
-filtered on a hive column starts no task for the files it skips.
+``filters`` and drops the partitions the hive values rule out (and, by row groups, those
+whose statistics do), so a scan (or a Spark query) filtered on a hive column starts no
+task for the files it skips.
 
 What a partition yields is a Polars frame cast to the declared types, hive columns added as
 constants.
