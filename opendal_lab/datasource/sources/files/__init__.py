@@ -4,7 +4,10 @@
 - ``options``: the options parsed (``FileOptions``), the operator they build, ``FileFormatError``;
 - ``listing``: which files a ``path`` names (globs, directories, hive ``key=value`` dirs);
 - ``query``: what one partition's read is asked for (columns, filters, limit), applied last;
-- ``parquet`` / ``text``: the readers (ranged parquet reads; csv and ndjson through Polars);
+- ``partitions``: how the files become partitions (small parquet files packed together);
+- ``parquet`` / ``text``: the readers (parquet whole, by columns or by ranges; csv and
+  ndjson through Polars); ``row_groups``: row-group partitions, planned and read;
+  ``sparse``: the sparse in-memory file Polars reads fetched ranges from;
 - ``write``: ``FileSource.write``, frames written as files, hive directories.
 
 It uses only ``opendal_lab.datasource.api``, as a source outside this project would.
