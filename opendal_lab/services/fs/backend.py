@@ -20,7 +20,9 @@
   and a symlink to its new place put in its stead (moving leaves the inodes below it
   unchanged). Then reads reach the inodes that were verified inside, not new ones, and
   writes still walk. The memory is bounded (``_KNOWN_MAX``) and never needs clearing for
-  correctness: a stale entry simply fails to match.
+  correctness: a stale entry simply fails to match. For a file, it also keeps the metadata
+  stat built, handed out again while the ``lstat`` shows the same inode, ctime, mtime and
+  size (all the metadata is made of), so a repeated stat costs the syscall and a compare.
 - Check and use (TOCTOU): as before, another local process that can already write inside
   the root can swap a symlink in between the check and the use, since the use resolves the
   path again (read and list reopen it). Neither the walk nor the verified inode guards that
@@ -34,10 +36,12 @@
   directory at a time (SimulateLayer adds recursive, start_after, limit).
 - List order: the entries of one directory come in path order (a directory's path ends in
   ``/``, so ``a.txt`` < ``a/`` < ``a0``), which recursive listing, start_after and the
-  behavior suite rely on. ``list("d/")`` yields ``d/`` before reading the directory; then it
-  reads the names in one pass (``os.listdir``: no stat, no object per entry), sorts them and
-  stats each entry only as it is yielded, so a consumer that stops early pays for the names
-  only, and nothing is kept of entries already handed out.
+  behavior suite rely on, so the names must all be read before the first child can be
+  yielded. ``list("d/")`` yields ``d/`` before reading the directory; then it reads the
+  names in one pass (``os.listdir``: no stat, no object per entry, about a fifth of the cost
+  of a listing), sorts them and stats each entry only as it is yielded, so a consumer that
+  stops early pays for the names only, the cost is linear past the sort, and nothing is kept
+  of entries already handed out (no garbage collection runs during a long listing).
   A symlink to a directory inside the root is listed with mode UNKNOWN and not followed by
   recursive listing (links to an ancestor would loop); it can still be read through.
 - Metadata: stat and list hand out ``metadata.StatMetadata``, whose ``last_modified`` and
@@ -107,6 +111,7 @@ _KNOWN_MAX = 4096
 #: What ``_verified`` answers when only a walk can tell (compared by identity).
 _UNVERIFIED = os.stat_result((0,) * 10)
 _new_tuple = tuple.__new__
+_FILE = EntryMode.FILE
 #: The fields of a file's StatMetadata after its etag: all unset.
 _UNSET = (None,) * 8 + (False,)
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, st_mod.S_IFREG, st_mod.S_IFDIR, st_mod.S_IFLNK
@@ -472,9 +477,11 @@ class FsService(Service):
                 names = [n for n in names if n.startswith(keep)]
             names.sort()
             waiting: list[tuple[str, Entry]] = []  # (name + "/", entry) of directories met
-            lstat, new, meta_class, file = os.lstat, _new_tuple, StatMetadata, EntryMode.FILE
+            # Locals, not globals, in the loop: each lookup saved is paid once per entry.
+            lstat, new, meta_class, file, unset = os.lstat, _new_tuple, StatMetadata, _FILE, _UNSET
+            ifmt, ifreg, ifdir, iflnk, tmp = _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK, _TMP_SUFFIX
             for name in names:
-                if name[0] == "." and name.endswith(_TMP_SUFFIX):
+                if name[0] == "." and name.endswith(tmp):
                     continue
                 while waiting and waiting[0][0] < name:
                     yield heapq.heappop(waiting)[1]
@@ -484,14 +491,14 @@ class FsService(Service):
                     continue  # removed since the names were read
                 except OSError as err:
                     raise self._error(err, "list", base + name) from err
-                kind = info.st_mode & _S_IFMT
-                if kind == _S_IFREG:  # file_metadata(info), inlined
-                    size = info.st_size
-                    meta = new(meta_class, (file, size, info, info, *_UNSET))
-                    yield Entry(base + name, meta)
-                elif kind == _S_IFDIR:
+                kind = info.st_mode & ifmt
+                if kind == ifreg:  # file_metadata(info), inlined
+                    yield Entry(
+                        base + name, new(meta_class, (file, info.st_size, info, info, *unset))
+                    )
+                elif kind == ifdir:
                     heapq.heappush(waiting, (name + "/", Entry(base + name + "/", DIR_METADATA)))
-                elif kind != _S_IFLNK:
+                elif kind != iflnk:
                     yield Entry(base + name, file_metadata(info))  # a fifo, socket or device
                 else:
                     linked = self._linked_entry(fd, os_path, base + name, name)
