@@ -223,13 +223,20 @@ def _read_ranged(
 def _read_whole(
     op: Operator, files: Sequence[tuple[str, int | None]], query: Query, check: Check
 ) -> pl.DataFrame | None:
-    """Every file read whole and handed to Polars' reader as one multi-file query."""
-    datas = []
-    for path, _ in files:
-        data = op.read(path)
+    """Every file read whole and handed to Polars' reader as one multi-file query.
+
+    On remote services the files of a packed partition are fetched several at once
+    (their latencies overlap); local reads only copy, so they go one by one.
+    """
+    paths = [p for p, _ in files]
+    if op.scheme not in LOCAL_SCHEMES and len(paths) > 1:
+        with cf.ThreadPoolExecutor(min(FETCHERS, len(paths))) as pool:
+            datas = list(pool.map(op.read, paths))
+    else:
+        datas = [op.read(p) for p in paths]
+    for path, data in zip(paths, datas, strict=True):
         if len(data) < 12 or data[-4:] != _MAGIC:
             raise FileFormatError(f"{path}: not a parquet file (no PAR1 at its end)", path)
-        datas.append(data)
     biggest = max(len(d) for d in datas)
     frame = _decode(files, datas, query, check)
     del datas
