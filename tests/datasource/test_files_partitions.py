@@ -20,6 +20,7 @@ from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.sources.files import FileFormatError, FileSource
 from opendal_lab.datasource.sources.files import parquet as files_parquet
 from opendal_lab.datasource.sources.files import partitions as files_partitions
+from opendal_lab.datasource.sources.files import sparse as files_sparse
 from opendal_lab.datasource.sources.files.listing import FileEntry
 from opendal_lab.datasource.sources.files.partitions import pack_files, spec_files
 from tests.datasource.files_data import CountReads, Store, frame, fs_store, mem_store, parquet
@@ -221,3 +222,16 @@ def test_a_projected_read_of_a_big_local_file_fetches_only_its_columns(
     # before the tail): the columns path, not a whole read.
     assert {p for p, _, _ in counter.calls} == {f"data/part-{i:03d}.parquet" for i in range(3)}
     assert all(size is not None for _, _, size in counter.calls)
+
+
+def test_without_memfd_the_sparse_file_is_a_temporary_file(
+    mem_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: Any) -> int:
+        raise PermissionError("memfd_create: not here")
+
+    monkeypatch.setattr(files_sparse.os, "memfd_create", refused, raising=False)
+    big = frame(2_000)
+    mem_store.put("big.parquet", parquet(big, row_group_size=500))
+    source = FileSource(operator=mem_store.op, path="big.parquet", partitioning="row_group")
+    assert_frame_equal(load(source), big)

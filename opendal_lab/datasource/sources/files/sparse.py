@@ -30,12 +30,7 @@ _MAGIC = b"PAR1"
 def sparse_file(size: int, pieces: Sequence[tuple[int, bytes]]) -> Iterator[IO[bytes]]:
     """An open file of ``size`` bytes, zero but for ``pieces`` (``(offset, bytes)``) and
     the leading magic; closed (and its memory freed) on exit."""
-    memfd = getattr(os, "memfd_create", None)
-    fh: IO[bytes]
-    if memfd is not None:
-        fh = open(memfd("opendal_lab-sparse", os.MFD_CLOEXEC), "w+b", buffering=0)  # noqa: SIM115
-    else:
-        fh = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115
+    fh = _open_anonymous()
     try:
         fh.truncate(size)
         for offset, data in [(0, _MAGIC), *pieces]:
@@ -45,3 +40,13 @@ def sparse_file(size: int, pieces: Sequence[tuple[int, bytes]]) -> Iterator[IO[b
         yield fh
     finally:
         fh.close()
+
+
+def _open_anonymous() -> IO[bytes]:
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is not None:
+        try:
+            return open(memfd("opendal_lab-sparse", os.MFD_CLOEXEC), "w+b", buffering=0)
+        except OSError:  # refused (a sandbox's seccomp filter, say): a file on disk will do
+            pass
+    return tempfile.TemporaryFile(buffering=0)
