@@ -24,7 +24,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback  # type: ignore[import-u
 from fsspec.spec import AbstractFileSystem, _Cached  # type: ignore[import-untyped]
 from fsspec.utils import stringify_path, tokenize  # type: ignore[import-untyped]
 
-from opendal_lab.core.errors import ConditionNotMatch, Error, NotFound
+from opendal_lab.core.errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.types import Entry, Metadata
 from opendal_lab.fsspec.cache import CACHE_TYPE
@@ -366,7 +366,20 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
             except FileNotFoundError as err:
                 self._located(err, key)
                 raise
-        return self._read_range(key, self._fresh_size(key), start, end)
+        return self._read_span(key, start, end, self._fresh_size)
+
+    def _read_span(
+        self, key: str, start: int | None, end: int | None, size_of: Callable[[str], int]
+    ) -> bytes:
+        """Bytes ``start:end`` of ``key``, sliced as fsspec slices. A span with both ends
+        given, inside the object, is one read; the size (``size_of``, a stat) is asked only to
+        clamp a span past the end, to count from the end, or for a directory (``b""``)."""
+        if start is not None and end is not None and 0 <= start < end:
+            try:
+                return self.operator.read(key, offset=start, size=end - start)
+            except (RangeNotSatisfied, FileNotFoundError):
+                pass  # not all there, or no such object: the size decides what fsspec returns
+        return self._read_range(key, size_of(key), start, end)
 
     def _fresh_size(self, path: str) -> int:
         # A stat, not a remembered info: a bare range read has no etag check to notice a stale one.
@@ -413,7 +426,7 @@ class OpendalFileSystem(AbstractFileSystem, metaclass=_CachedByConfig):  # type:
 
         def one(args: tuple[str, int | None, int | None]) -> Any:
             p, s, e = args
-            return self._read_range(p, size_of(p), s, e)
+            return self._read_span(p, s, e, size_of)
 
         return self.operator.run_many(
             one,

@@ -108,6 +108,25 @@ def test_cat_ranges_overlaps_its_reads(fs: OpendalFileSystem, slow: SlowLayer) -
     assert slow.peak == PERMITS
 
 
+def test_a_range_inside_the_object_is_one_read(fs: OpendalFileSystem, slow: SlowLayer) -> None:
+    # zarr v3's partial reads and kerchunk's references name both ends: no stat for those.
+    assert fs.cat_ranges(PATHS, 5, 6) == [b"%d" % i for i in range(10)] + [b"1"] * 2
+    assert dict(slow.calls) == {"read": FILES}
+    slow.calls.clear()
+    # Past the end, from the end, or open-ended: the size (one stat) says where to cut.
+    assert fs.cat_ranges(["d/000"] * 4, [4, -2, 3, 20], [99, None, None, 30]) == [
+        b" 0",
+        b" 0",
+        b"a 0",
+        b"",
+    ]
+    assert fs.cat_file("d/001", 0, 4) == b"data"
+    assert fs.cat_file("d/001", 2, 100) == b"ta 1"
+    assert fs.cat_file("d", 0, 4) == b""  # a directory, as before
+    with pytest.raises(FileNotFoundError, match="gone"):
+        fs.cat_file("gone", 0, 4)
+
+
 def test_fsmap_getitems_overlaps_its_reads(fs: OpendalFileSystem, slow: SlowLayer) -> None:
     # zarr v2 and kerchunk read chunks through FSMap.getitems, which calls cat.
     gate_at(slow, "read", PERMITS)

@@ -49,14 +49,14 @@ def test_cat_ranges_runs_concurrently(fs: OpendalFileSystem) -> None:
 
     threads: set[int] = set()
     barrier = threading.Barrier(3, timeout=5)
-    original = fs._read_range
+    original = fs._read_span
 
-    def slow(path: str, size: int, start: Any, end: Any) -> bytes:
+    def slow(path: str, start: Any, end: Any, size_of: Any) -> bytes:
         threads.add(threading.get_ident())
         barrier.wait()  # passes only if three reads run at once
-        return original(path, size, start, end)
+        return original(path, start, end, size_of)
 
-    fs._read_range = slow  # type: ignore[method-assign]
+    fs._read_span = slow  # type: ignore[method-assign]
     assert fs.cat_ranges(["c/0", "c/1", "c/2"], 0, 1) == [b"\x00", b"\x01", b"\x02"]
     assert len(threads) == 3
 
