@@ -122,6 +122,11 @@ def obstore_s3_bucket(moto_server: MotoServer) -> Iterator[str]:
     moto_server.reset()
 
 
+def _obstore_local(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
+    root = request.getfixturevalue("tmp_path")
+    return Operator("obstore", url=f"file://{root}", **_obstore_simulate(simulate))
+
+
 def _obstore_s3(request: pytest.FixtureRequest, simulate: dict[str, Any]) -> Operator:
     server = request.getfixturevalue("moto_server")
     bucket = request.getfixturevalue("obstore_s3_bucket")
@@ -155,6 +160,7 @@ SERVICES: dict[str, ServiceFactory] = {
     "opendal-memory": _opendal_memory,
     "opendal-fs": _opendal_fs,
     "obstore-memory": _obstore_memory,
+    "obstore-local": _obstore_local,
     "obstore-s3": _obstore_s3,
     "obstore-azure": _obstore_azure,
 }

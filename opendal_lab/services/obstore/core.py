@@ -68,11 +68,11 @@ _CREATE = {"write_with_if_not_exists": True}
 _UPDATE = {"write_with_if_match": True}
 _COPY_IF_NOT_EXISTS = {"copy_with_if_not_exists": True, "rename_with_if_not_exists": True}
 
-#: Each store's native set, as object_store implements it (0.12 / object_store 0.12):
+#: Each store's native set, as object_store implements it (obstore 0.12, object_store 0.14):
 #: S3 has no copy-if-not-exists without extra config and needs 5 MiB parts; Azure has no
 #: suffix range and deletes in batches of 256; a local store keeps no attributes and has
-#: no compare-and-swap put, but real directories; memory is one store per operator; HTTP
-#: (WebDAV) has no conditional put, no attributes and no signing.
+#: no compare-and-swap put (its directories are run as prefixes: see the package); memory
+#: is one store per operator; HTTP (WebDAV) has no conditional put, no attributes and no signing.
 _BY_KIND: dict[str, Capability] = {
     "s3": _COMMON.replace(
         **_ATTRIBUTES,
@@ -94,7 +94,7 @@ _BY_KIND: dict[str, Capability] = {
         read_with_suffix=False,
         delete_max_size=256,
     ),
-    "local": _COMMON.replace(**_CREATE, **_COPY_IF_NOT_EXISTS, create_dir=True),
+    "local": _COMMON.replace(**_CREATE, **_COPY_IF_NOT_EXISTS),
     "memory": _COMMON.replace(
         **_ATTRIBUTES, **_CREATE, **_UPDATE, **_COPY_IF_NOT_EXISTS, shared=False
     ),
