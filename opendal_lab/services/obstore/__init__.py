@@ -38,6 +38,9 @@ below it. So:
   behavior suite runs so). A Capability field telling "cannot keep a ``d/`` key" would let
   SimulateLayer know by itself.
 
+A local store is obstore's, not the ``fs`` service: object_store refuses ``.`` and ``..``
+segments (``ConfigInvalid``) but follows symlinks below its directory, so it is no jail.
+
 Reads and writes: a read is one GET (ranged or suffix; a zero-length read is a stat); a
 write is one PUT up to ``part_size`` and obstore's multipart upload beyond; a streaming
 writer spools (``core.spool``) and hands obstore a file at ``close``, so an aborted writer
