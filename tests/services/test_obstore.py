@@ -15,7 +15,7 @@ import pytest
 from opendal_lab import Operator
 from opendal_lab.core import errors
 from opendal_lab.services.obstore import ObstoreConfig, ObstoreService, map_error
-from tests.servers import MotoServer
+from tests.servers import HttpServer, MotoServer
 
 NOWHERE = "http://127.0.0.1:9"  # building a store sends no request
 ANONYMOUS_S3 = {"endpoint": NOWHERE, "region": "us-east-1", "allow_anonymous": True}
@@ -291,3 +291,16 @@ def test_fsspec_protocol_and_pandas_write() -> None:
         "opendal://out/t.csv", storage_options={"operator": fs.operator}
     )
     assert fs.operator.read("out/t.csv") == b",n\n0,1\n1,2\n"
+
+
+# -- a plain HTTP server ---------------------------------------------------------------------
+
+
+def test_http_store_reads_ranges_from_a_file_server(http_server: HttpServer) -> None:
+    http_server.put("pub/data.bin", b"0123456789")
+    op = Operator("obstore", url=f"{http_server.url}/pub", allow_http=True)
+    assert op.read("data.bin") == b"0123456789"
+    assert op.read("data.bin", offset=2, size=3) == b"234"
+    assert op.stat("data.bin").content_length == 10
+    with pytest.raises(errors.NotFound):
+        op.stat("missing.bin")
