@@ -271,6 +271,21 @@ def test_uploads_carry_no_checksum_nor_expect_by_default(op: od.Operator) -> Non
     assert op.read("parts") == data
 
 
+def test_user_agent_names_opendal_lab(op: od.Operator) -> None:
+    # Fixed once per client: botocore's own is rebuilt twice per request.
+    agents: list[str] = []
+
+    def note(request: Any, **_: Any) -> None:
+        agent = request.headers["User-Agent"]
+        agents.append(agent.decode() if isinstance(agent, bytes) else agent)
+
+    op.stack[0].access.core.client.meta.events.register_last("before-send.s3", note)
+    op.write("ua", b"x")
+    assert op.read("ua") == b"x"
+    assert len(agents) == 2
+    assert all(agent.startswith(f"opendal-lab/{od.__version__} botocore/") for agent in agents)
+
+
 def test_checksum_algorithm_is_sent_on_every_upload(
     moto_server: MotoServer, s3_bucket: str
 ) -> None:

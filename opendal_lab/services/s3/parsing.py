@@ -37,7 +37,8 @@ _TREE = "opendal_lab_xml_tree"
 _BOTOCORE_200_CHECK = getattr(handlers, "_handle_200_error", None)
 _SHOULD_CHECK_200 = getattr(handlers, "_should_handle_200_error", None)
 
-# How a member's text becomes its value; "list" and "shape" members are parsed by shape.
+# How a member's text becomes its value. Others are parsed by their shape; "+<kind>" marks
+# a flattened list (each occurrence of the tag one item) of that kind.
 _SCALARS = {
     "string": "str",
     "character": "str",
@@ -102,8 +103,15 @@ class ResponseParser(RestXMLParser):  # type: ignore[misc]
             if step is None:
                 continue  # not in the model: botocore skips it too
             name, how, member = step
-            if how == "flat":  # a flattened list: each occurrence is one item
-                parsed.setdefault(name, []).append(self._parse_shape(member.member, child))
+            if how[0] == "+":  # a flattened list: each occurrence is one item
+                items = parsed.setdefault(name, [])
+                if how == "+str":
+                    text = child.text
+                    items.append("" if text is None else text)
+                elif how == "+structure":
+                    items.append(self._handle_structure(member.member, child))
+                else:
+                    items.append(self._parse_shape(member.member, child))
                 continue
             if name in parsed:  # repeated where one is expected: botocore's own rules
                 return super()._handle_structure(shape, node)
@@ -134,7 +142,8 @@ class ResponseParser(RestXMLParser):  # type: ignore[misc]
             if ser.get("xmlAttribute") or (member.type_name == "map" and ser.get("flattened")):
                 return _NO_PLAN
             if member.type_name == "list" and ser.get("flattened"):
-                how = "flat"
+                item = member.member.type_name
+                how = "+" + ("str" if _SCALARS.get(item) == "str" else item)
             else:
                 how = _SCALARS.get(member.type_name, "shape")
             plan[self._member_key_name(member, name)] = (name, how, member)
