@@ -51,6 +51,7 @@ Step = tuple[str, str, Any]  # (member name, how to read it, member shape)
 _NO_PLAN: dict[str, Step | None] = {}
 _PLANS: dict[str, dict[str, Step | None]] = {}
 _UNSEEN: Any = object()
+_HEADER_PLANS: dict[str, tuple[dict[str, list[tuple[str, Any]]], list[tuple[str, Any]]]] = {}
 
 
 def check_200_error(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
@@ -87,6 +88,26 @@ class ResponseParser(RestXMLParser):  # type: ignore[misc]
             super()._parse_payload(response, shape, member_shapes, final)
             return
         final.update(self._parse_shape(shape, root))
+
+    def _parse_non_payload_attrs(
+        self, response: dict[str, Any], shape: Any, member_shapes: Any, final: dict[str, Any]
+    ) -> None:
+        # botocore asks the headers for each of the shape's ~60 header members, each time
+        # through a case-insensitive key object; here each header the response has is looked
+        # up once in a plan of the shape's header members.
+        plan = _HEADER_PLANS.get(shape.name)
+        if plan is None:
+            plan = _HEADER_PLANS[shape.name] = _header_plan(shape)
+        by_header, others = plan
+        headers = response["headers"]
+        for header in headers:
+            for name, member in by_header.get(header.lower(), ()):
+                final[name] = self._parse_shape(member, headers[header])
+        for name, member in others:
+            if member.serialization["location"] == "statusCode":
+                final[name] = self._parse_shape(member, response["status_code"])
+            else:
+                final[name] = self._parse_header_map(member, headers)
 
     def _handle_structure(self, shape: Any, node: Any) -> Any:
         plan = _PLANS.get(shape.name)
@@ -148,6 +169,21 @@ class ResponseParser(RestXMLParser):  # type: ignore[misc]
                 how = _SCALARS.get(member.type_name, "shape")
             plan[self._member_key_name(member, name)] = (name, how, member)
         return plan
+
+
+def _header_plan(shape: Any) -> tuple[dict[str, list[tuple[str, Any]]], list[tuple[str, Any]]]:
+    """(lower-cased header -> the members read from it, the status-code and header-map
+    members) of an output shape."""
+    by_header: dict[str, list[tuple[str, Any]]] = {}
+    others: list[tuple[str, Any]] = []
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        if location == "header":
+            header = member.serialization.get("name", name).lower()
+            by_header.setdefault(header, []).append((name, member))
+        elif location in ("statusCode", "headers"):
+            others.append((name, member))
+    return by_header, others
 
 
 class ParserFactory(ResponseParserFactory):  # type: ignore[misc]
