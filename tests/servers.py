@@ -75,6 +75,7 @@ class MotoServer:
     region: str = MOTO_REGION
     access_key_id: str = MOTO_KEY
     secret_access_key: str = MOTO_SECRET
+    _admin: Any = field(default=None, init=False, repr=False, compare=False)
 
     def client(self) -> Any:
         import botocore.session
@@ -100,7 +101,11 @@ class MotoServer:
 
     def create_bucket(self, versioned: bool = False) -> str:
         name = f"test-{uuid.uuid4().hex[:16]}"
-        client = self.client()
+        # One client for every bucket: building one loads botocore's models (~1 s on a busy
+        # machine), which made bucket setup most of the s3 behavior suite's time.
+        if self._admin is None:
+            self._admin = self.client()
+        client = self._admin
         client.create_bucket(Bucket=name)
         if versioned:
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
