@@ -380,7 +380,7 @@ def main() -> None:
     print("\nfloor rows (issue 16), best of interleaved rounds:")
     with tempfile.TemporaryDirectory() as tmp:
         floor = fs_floor_rows(
-            os.path.join(tmp, "floor"), budget, (1000, 10_000, 100_000), 3 if args.quick else 7
+            os.path.join(tmp, "floor"), budget, (1000, 10_000, 100_000), 5 if args.quick else 9
         )
     floor += memory_floor_rows(budget, (100_000, 1_000_000), 2 if args.quick else 3)
     if args.json:

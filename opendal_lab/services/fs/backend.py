@@ -583,6 +583,10 @@ class FsService(Service):
             raise IsADirectory("source is a directory", service=SCHEME, path=path)
         return os_path
 
+    def __getstate__(self) -> dict[str, Any]:
+        # What was verified here says nothing on another machine (a Dask worker): start afresh.
+        return {**self.__dict__, "_known": {}}
+
     def __repr__(self) -> str:
         return f"FsService(root={self._root!r})"
 
