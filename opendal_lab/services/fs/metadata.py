@@ -19,7 +19,7 @@ def etag(st: os.stat_result) -> str:
 
 
 class StatMetadata(Metadata):
-    """A ``Metadata`` whose ``last_modified`` and ``etag`` come from its stat on first read.
+    """A ``Metadata`` whose ``last_modified`` and ``etag`` are derived from its stat when read.
 
     Most callers of stat and list want the mode and the length only; building a ``datetime``
     and an etag string for every one of them cost more than the syscall. The tuple keeps the
