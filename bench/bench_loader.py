@@ -4,10 +4,10 @@ Two sets of files are written once to temporary directories, each with the colum
 int64, ``x`` float64, ``y`` float32, ``k`` int32 (0..999), ``s`` a 12-digit string, ``c``
 one of four short strings, and Polars' default row groups:
 
-- **small**: ``--small-files`` files (default 256) of ``--small-rows`` rows (5,000, ~140 kB
+- **small**: ``--small-files`` files (default 256) of ``--small-rows`` rows (5,000, ~106 kB
   each), where the loader's cost per file shows;
-- **big**: ``--files`` files (default 16) of ``--rows`` rows (600,000, ~12 MB each, three
-  row groups), where decoding dominates.
+- **big**: ``--files`` files (default 16) of ``--rows`` rows (600,000, ~12 MB each, five
+  row groups with polars 2.1), where decoding dominates.
 
 Each row reads them into Polars, in interleaved rounds (best of each):
 
