@@ -37,7 +37,6 @@ so the result is exact either way.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime
 import io
 import os
@@ -229,9 +228,8 @@ def _read_whole(
     (their latencies overlap); local reads only copy, so they go one by one.
     """
     paths = [p for p, _ in files]
-    if op.scheme not in LOCAL_SCHEMES and len(paths) > 1:
-        with cf.ThreadPoolExecutor(min(FETCHERS, len(paths))) as pool:
-            datas = list(pool.map(op.read, paths))
+    if op.scheme not in LOCAL_SCHEMES and len(paths) > 1:  # the operator's pool and limits
+        datas = op.read_many(paths, concurrency=FETCHERS)
     else:
         datas = [op.read(p) for p in paths]
     for path, data in zip(paths, datas, strict=True):
@@ -338,8 +336,7 @@ def fetch_ranges(
         return r[0], op.read(path, offset=r[0], size=r[1] - r[0])
 
     if parallel and len(todo) > 1:
-        with cf.ThreadPoolExecutor(min(FETCHERS, len(todo))) as pool:
-            got = list(pool.map(one, todo))
+        got = op.run_many(one, todo, concurrency=FETCHERS)
     else:
         got = [one(r) for r in todo]
     if have is not None:
