@@ -209,11 +209,12 @@ def build_client(config: S3Config) -> Any:
         # A fixed User-Agent: botocore otherwise builds its own twice per request, component
         # by component, character by character (an eighth of a GetObject's client time).
         "user_agent": f"opendal-lab/{__version__} botocore/{botocore.__version__}",
-        # No CRC32 of every body in Python unless asked (``checksum_algorithm``) or the
-        # operation requires one: see the package docstring.
-        "request_checksum_calculation": "when_required",
-        "response_checksum_validation": "when_required",
     }
+    if "request_checksum_calculation" in botocore.config.Config.OPTION_DEFAULTS:
+        # botocore >= 1.36 computes a CRC32 of every body in Python by default: only where
+        # asked (``checksum_algorithm``) or required, as before 1.36 (see the package docstring).
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
     if config.allow_anonymous and not config.access_key_id:
         options["signature_version"] = botocore.UNSIGNED
     kwargs: dict[str, Any] = {
