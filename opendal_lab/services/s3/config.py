@@ -13,6 +13,7 @@ print request headers, the session token among them) show ``***`` instead.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import threading
 from dataclasses import dataclass, fields
@@ -190,7 +191,6 @@ def build_client(config: S3Config) -> Any:
     import botocore.config  # type: ignore[import-untyped]
     from botocore import handlers
 
-    from opendal_lab import __version__
     from opendal_lab.services.s3.parsing import use_fast_parsing
 
     session = _session(config.profile)
@@ -208,7 +208,10 @@ def build_client(config: S3Config) -> Any:
         "parameter_validation": False,
         # A fixed User-Agent: botocore otherwise builds its own twice per request, component
         # by component, character by character (an eighth of a GetObject's client time).
-        "user_agent": f"opendal-lab/{__version__} botocore/{botocore.__version__}",
+        "user_agent": (
+            f"opendal-lab/{importlib.metadata.version('opendal-lab')} "
+            f"botocore/{botocore.__version__}"
+        ),
     }
     if "request_checksum_calculation" in botocore.config.Config.OPTION_DEFAULTS:
         # botocore >= 1.36 computes a CRC32 of every body in Python by default: only where
