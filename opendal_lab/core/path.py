@@ -6,7 +6,7 @@
 - A NUL character is never valid.
 
 Confining a path to a root (``..``, symlinks) is the job of services that have one
-(see ``services/fs.py``).
+(see ``services/fs/backend.py``).
 """
 
 from __future__ import annotations
