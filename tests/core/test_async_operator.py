@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 
 import pytest
 
@@ -14,6 +16,15 @@ from opendal_lab.core.pool import DEFAULT_CONCURRENCY
 from opendal_lab.layers.concurrent_limit import ConcurrentLimitLayer
 from tests.core.test_bulk import gate_at
 from tests.layers.slow import SlowLayer
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: an xdist worker that ran the browser tests
+    keeps Playwright's event loop running in its main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main).result()
 
 
 @pytest.fixture
@@ -32,7 +43,7 @@ def test_gathered_reads_overlap_up_to_the_permits(slow: SlowLayer) -> None:
     async def main() -> list[bytes]:
         return await asyncio.gather(*(aop.read(f"k{i}") for i in range(12)))
 
-    assert asyncio.run(main()) == [b"%d" % i for i in range(12)]
+    assert run(main()) == [b"%d" % i for i in range(12)]
     assert slow.peak == 3  # the layer's permits, reached and never passed
 
 
@@ -45,7 +56,7 @@ def test_concurrency_bounds_one_async_operator(slow: SlowLayer) -> None:
     async def main() -> list[bytes]:
         return await asyncio.gather(*(aop.read(f"k{i}") for i in range(8)))
 
-    assert asyncio.run(main()) == [b"x"] * 8
+    assert run(main()) == [b"x"] * 8
     assert slow.peak == 2
 
 
@@ -78,7 +89,7 @@ def test_the_calls_and_their_errors_are_the_operators() -> None:
         assert [e async for e in await aop.list("d/")] == []
         await aop.check()
 
-    asyncio.run(main())
+    run(main())
 
 
 def test_a_long_listing_comes_in_batches_and_can_be_closed_early() -> None:
@@ -94,12 +105,12 @@ def test_a_long_listing_comes_in_batches_and_can_be_closed_early() -> None:
         assert [e async for e in entries] == []
         return count, first.path
 
-    assert asyncio.run(main()) == (600, "l/")
+    assert run(main()) == (600, "l/")
 
 
 def test_one_async_operator_serves_two_event_loops() -> None:
     aop = AsyncOperator("memory", name=f"aop-{uuid.uuid4().hex}")
-    asyncio.run(aop.write("k", b"v"))
-    assert asyncio.run(aop.read("k")) == b"v"  # a fresh loop, a semaphore of its own
+    run(aop.write("k", b"v"))
+    assert run(aop.read("k")) == b"v"  # a fresh loop, a semaphore of its own
     layered = aop.layer(ConcurrentLimitLayer(4))
     assert repr(layered).endswith("concurrency 4>")
