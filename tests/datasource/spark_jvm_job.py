@@ -145,7 +145,10 @@ def case_conf_off(spark: Any, config: dict[str, str]) -> dict[str, Any]:
 
 def case_broken(spark: Any, config: dict[str, str]) -> dict[str, Any]:
     spark.dataSource.register(spark_data_source(FileSource, name="lab_broken"))
-    df = spark.read.format("lab_broken").options(uri=f"fs://{config['broken']}", path="*.parquet")
+    # One partition a file (small files would be packed into one): the broken one is the 2nd.
+    df = spark.read.format("lab_broken").options(
+        uri=f"fs://{config['broken']}", path="*.parquet", partitioning="file"
+    )
     return {"raised": error_of(lambda: df.load().collect())}
 
 
