@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import http.client
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, stop, wait_for
 
 AZURITE = (
     Path(__file__).resolve().parent.parent / ".tools" / "node_modules" / ".bin" / "azurite-blob"
@@ -99,25 +98,6 @@ class AzuriteServer:
             conn.close()
 
 
-def _wait_ready(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Until the Blob service answers HTTP (any status: unsigned requests get 4xx)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"azurite exited with {proc.returncode} before it was ready")
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        try:
-            conn.request("GET", f"/{ACCOUNT}?comp=list")
-            conn.getresponse().read()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"azurite did not come up in {timeout:.0f}s") from None
-            time.sleep(0.1)
-        finally:
-            conn.close()
-
-
 @contextlib.contextmanager
 def azurite_process() -> Iterator[AzuriteServer]:
     """Run Azurite's Blob service in memory on a free loopback port."""
@@ -135,14 +115,11 @@ def azurite_process() -> Iterator[AzuriteServer]:
     ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_ready(host, port, proc, timeout=60)
+        # Any status will do: an unsigned request gets a 4xx once the Blob service is up.
+        wait_for(f"http://{host}:{port}/{ACCOUNT}?comp=list", 60, proc, any_status=True)
         yield AzuriteServer(host, port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -46,9 +47,11 @@ def wait_for(
     timeout: float = 30.0,
     proc: subprocess.Popen[bytes] | None = None,
     log: Path | None = None,
+    any_status: bool = False,
 ) -> None:
-    """Until ``url`` answers. With the server's ``proc``, its exit ends the wait at once;
-    with its ``log``, the error shows the log's tail."""
+    """Until ``url`` answers (with ``any_status``, an HTTP error status counts as an
+    answer). With the server's ``proc``, its exit ends the wait at once; with its ``log``,
+    the error shows the log's tail."""
 
     def tail() -> str:
         return f":\n{log.read_text()[-3000:]}" if log is not None else ""
@@ -60,11 +63,24 @@ def wait_for(
         try:
             urllib.request.urlopen(url, timeout=2).read()
             return
+        except urllib.error.HTTPError:
+            if any_status:
+                return
         except OSError:
-            if time.monotonic() > deadline:
-                message = f"server at {url} did not come up in {timeout:.0f}s{tail()}"
-                raise RuntimeError(message) from None
-            time.sleep(0.1)
+            pass
+        if time.monotonic() > deadline:
+            message = f"server at {url} did not come up in {timeout:.0f}s{tail()}"
+            raise RuntimeError(message) from None
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a server process: asked politely, then killed if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @dataclass
@@ -132,11 +148,7 @@ def moto_process(**env: str) -> Iterator[str]:
         wait_for(f"{endpoint}/moto-api/data.json", proc=proc)
         yield endpoint
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
