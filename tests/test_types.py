@@ -23,6 +23,7 @@ from opendal_lab import (
 )
 from opendal_lab.core.capability import group_of
 from opendal_lab.core.errors import error_class
+from opendal_lab.core.types import file_metadata
 
 ALLOWED_GROUPS = {
     "stat",
@@ -331,3 +332,12 @@ def test_dir_metadata_is_one_shared_instance() -> None:
     assert entries["d/"].metadata is DIR_METADATA
     with pytest.raises(dataclasses.FrozenInstanceError):
         DIR_METADATA.mode = EntryMode.FILE  # type: ignore[misc]
+
+
+def test_file_metadata_is_the_keyword_constructors_value() -> None:
+    stamp = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    built = file_metadata(5, stamp, '"e"')
+    expected = Metadata(EntryMode.FILE, content_length=5, last_modified=stamp, etag='"e"')
+    assert built == expected
+    assert built._asdict() == expected._asdict()  # every field, by name
+    assert type(built) is Metadata

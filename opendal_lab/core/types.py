@@ -72,6 +72,21 @@ class Metadata(NamedTuple):
 # this one instance.
 DIR_METADATA = Metadata(EntryMode.DIR)
 
+_new_tuple = tuple.__new__
+_FILE = EntryMode.FILE
+
+
+def file_metadata(
+    content_length: int, last_modified: datetime | None, etag: str | None
+) -> Metadata:
+    """A file's ``Metadata`` with just these three known, what a plain write returns.
+
+    Built as a literal tuple (the other fields spelled out unset): the keyword constructor
+    is a Python call with thirteen parameters and cost a fifth of a memory write.
+    """
+    fields = (_FILE, content_length, last_modified, etag)
+    return _new_tuple(Metadata, (*fields, None, None, None, None, None, None, None, None, False))
+
 
 @dataclass(slots=True)
 class Entry:

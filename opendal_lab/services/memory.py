@@ -39,7 +39,7 @@ from opendal_lab.core.options import (
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.prefix_scan import list_keys
 from opendal_lab.core.registry import Registry, refuse_subscheme
-from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata
+from opendal_lab.core.types import DIR_METADATA, Entry, EntryMode, Metadata, file_metadata
 
 __all__ = ["SCHEME", "MemoryConfig", "MemoryService", "MemoryStore", "clear_stores", "register"]
 
@@ -84,7 +84,7 @@ class MemoryStore:
         meta = self.meta.get(key)
         if meta is None or type(meta) is not tuple:
             return meta  # type: ignore[return-value]  # Metadata: a tuple subclass
-        whole = Metadata(_FILE, *meta)
+        whole = file_metadata(*meta)
         with self.lock:
             if self.meta.get(key) is meta:  # unless a write came in between
                 self.meta[key] = whole
@@ -239,7 +239,7 @@ class MemoryService(Service):
             if opts is DEFAULT_WRITE and path[-1] != "/":  # most writes: a file, no options
                 plain = (len(data), _now(_UTC), _etag())
                 store.put(key, bytes(data), plain)
-                return Metadata(_FILE, *plain)
+                return file_metadata(*plain)
             old = store.metadata(key)
             if old is not None:
                 if opts.if_not_exists:
