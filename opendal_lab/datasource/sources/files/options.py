@@ -21,19 +21,21 @@ import polars as pl
 from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.operator import Operator
 from opendal_lab.core.registry import parse_uri, service_class
-from opendal_lab.datasource.api import bool_option, int_option, option_error
+from opendal_lab.datasource.api import Options, bool_option, int_option, option_error
 
 __all__ = [
     "FORMATS",
     "FileFormatError",
     "FileOptions",
     "HIVE_TYPES",
+    "SCHEMA_MODES",
     "format_of",
     "operator_for",
     "parse_options",
 ]
 
 FORMATS = ("parquet", "csv", "ndjson")
+SCHEMA_MODES = ("strict", "union")  # see evolution
 _FORMAT_NAMES = {"parquet": "parquet", "csv": "csv", "ndjson": "ndjson", "jsonl": "ndjson"}
 _EXTENSIONS = {
     ".parquet": "parquet",
@@ -93,6 +95,7 @@ class FileOptions:
     separator: str
     sample_bytes: int
     ranged: str  # "auto" | "always" | "never"
+    schema_mode: str  # "strict" | "union" (evolution)
     partition_by: tuple[str, ...]
     mode: str  # "append" | "overwrite" | "error"
     compression: str | None
@@ -104,11 +107,23 @@ class FileOptions:
         """What the declared schema depends on (cache key of ``FileSource.infer_schema``)."""
         hive = tuple((k, str(v)) for k, v in self.hive_schema.items())
         config = tuple(sorted(self.operator_config.items()))
-        return (self.uri, config, self.path, self.format, self.hive, hive, self.header)
+        return (
+            self.uri,
+            config,
+            self.path,
+            self.format,
+            self.hive,
+            hive,
+            self.header,
+            self.schema_mode,
+        )
 
 
 def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOptions:
-    """Parse ``options``; ConfigInvalid names a missing, unknown or malformed one."""
+    """Parse ``options``; ConfigInvalid names a missing, unknown or malformed one.
+
+    Names are case-insensitive (``Path=`` is ``path=``), whatever mapping is given."""
+    options = Options(options)
     own = {f.name for f in dataclasses.fields(FileOptions)} - {"operator_config"}
     rest = {k: v for k, v in options.items() if k not in own and k not in _FRAMEWORK}
     uri = options.get("uri") or None
@@ -144,6 +159,7 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         separator=separator,
         sample_bytes=int_option(options, "sample_bytes", 1 << 20, minimum=1, source="FileSource"),
         ranged=_choice(options, "ranged", ("auto", "always", "never"), "auto"),
+        schema_mode=_choice(options, "schema_mode", SCHEMA_MODES, "strict"),
         partition_by=tuple(c.strip() for c in options.get("partition_by", "").split(",") if c),
         mode=_choice(options, "mode", ("append", "overwrite", "error"), "append"),
         compression=options.get("compression") or None,

@@ -52,7 +52,7 @@ import pyarrow.parquet as pq
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import Filter, polars_schema
 from opendal_lab.datasource.sources.files.options import FileFormatError
-from opendal_lab.datasource.sources.files.query import Query, finish, trim_memory
+from opendal_lab.datasource.sources.files.query import Query, conform, finish, trim_memory
 from opendal_lab.datasource.sources.files.sparse import sparse_file
 
 __all__ = [
@@ -250,6 +250,15 @@ def _decode(
     first one; ``check`` compares the first file's schema with the declared one. When
     Polars fails, each file is examined in turn so the error names the one at fault."""
     try:
+        if query.union is not None and len(datas) > 1:
+            # The files may differ (schema_mode=union): each one is scanned alone and cast
+            # to the unified types, as Polars' multi-file reader wants them all alike.
+            scans = []
+            for (path, _), data in zip(files, datas, strict=True):
+                one = pl.scan_parquet(data)
+                check(path, one.collect_schema())
+                scans.append(conform(one, query))
+            return finish(pl.concat(scans, how="vertical"), query)
         lf = pl.scan_parquet(datas if len(datas) > 1 else datas[0])
         check(files[0][0], lf.collect_schema())
         return finish(lf, query)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from opendal_lab.datasource.api import Filter
 
-__all__ = ["Query", "finish", "trim_memory"]
+__all__ = ["Query", "conform", "finish", "trim_memory"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,14 @@ class Query:
     condition: pl.Expr | None  # the filters as one Polars expression
     limit: int | None
     ranged: str  # the option: auto | always | never
+    # schema_mode=union: the unified file types every file is cast/extended to (evolution)
+    union: Mapping[str, pl.DataType] | None = None
 
 
 def finish(lf: pl.LazyFrame, query: Query) -> pl.DataFrame | None:
     """Filter, project and limit ``lf`` (one Polars query); None when no row is left."""
+    if query.union is not None:
+        lf = conform(lf, query)
     if query.condition is not None:
         lf = lf.filter(query.condition)
     lf = lf.select(query.columns)
@@ -41,6 +45,27 @@ def finish(lf: pl.LazyFrame, query: Query) -> pl.DataFrame | None:
         lf = lf.head(query.limit)
     frame = lf.collect()
     return frame if frame.height else None
+
+
+def conform(lf: pl.LazyFrame, query: Query) -> pl.LazyFrame:
+    """``lf`` (one file's rows) as the columns ``query`` reads or filters, with the unified
+    types of ``query.union``: cast where the file's type is narrower, nulls where the file
+    has no such column. Only those columns, so the projection still reaches the reader."""
+    assert query.union is not None
+    declared = query.union
+    used = set(query.columns) | {f.column for f in query.filters}
+    wanted: Sequence[str] = [c for c in declared if c in used]
+    present = lf.collect_schema()
+    changes = []
+    for name in wanted:
+        dtype = declared[name]
+        if name not in present:
+            changes.append(pl.lit(None, dtype=dtype).alias(name))
+        elif present[name] != dtype:
+            changes.append(pl.col(name).cast(dtype))
+    # with_columns, then select: a null column gets the file's row count (a select of
+    # literals alone would yield one row).
+    return (lf.with_columns(changes) if changes else lf).select(wanted)
 
 
 def _malloc_trim() -> Callable[[], object] | None:

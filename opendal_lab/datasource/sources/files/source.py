@@ -52,6 +52,12 @@ full, the others by Polars' multi-file reader against it, which with a projectio
 only at the columns read (as ``pl.scan_parquet`` does) -- a column nobody reads cannot
 fail a query.
 
+``schema_mode``: ``strict`` (the default: as above) or ``union`` (parquet only): every
+file's footer is read while inferring and the schemas unified by Arrow's rules -- columns
+by name, a missing one null, types widened (int32 -> int64, int -> float, null -> any);
+a column whose types do not widen fails with a ``FileFormatError`` naming the file, the
+column and both types (``evolution``).
+
 Pushdown: ``read_partition`` takes ``columns``, ``filters`` and ``limit``. Filters on hive
 columns are checked against the partition's directory values before any byte is read
 (a partition whose values fail them yields nothing); the others go to Polars' reader with
@@ -79,12 +85,14 @@ from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import (
     Filter,
+    Options,
     PushdownSource,
     ReadRequest,
     filters_to_expr,
     polars_schema,
 )
 from opendal_lab.datasource.sources.files import write as files_write
+from opendal_lab.datasource.sources.files.evolution import check_union, unify_footers
 from opendal_lab.datasource.sources.files.listing import (
     FileEntry,
     Listing,
@@ -138,7 +146,7 @@ class FileSource(PushdownSource):
         if operator is not None and not isinstance(operator, Operator):
             raise TypeError(f"operator must be an Operator, not {type(operator).__name__}")
         self.operator = operator
-        self.defaults = {k: _option_text(v) for k, v in options.items()}
+        self.defaults = Options({k: _option_text(v) for k, v in options.items()})
         # Filled by infer_schema in the caller's process and pickled to workers with the
         # source, so read_partition knows the declared types without listing again.
         self._layouts: dict[tuple[Any, ...], Layout] = {}
@@ -194,6 +202,7 @@ class FileSource(PushdownSource):
             condition=filters_to_expr(file_filters),
             limit=request.limit,
             ranged=opts.ranged,
+            union=layout.file_types if opts.schema_mode == "union" else None,
         )
         frame = self._read(opts, layout, spec, files, query)
         if frame is None:
@@ -232,7 +241,7 @@ class FileSource(PushdownSource):
         partitions: int | None = None,
     ) -> list[str]:
         """Write ``frame`` under ``path``, ``partitions`` slices on ``executor`` (write)."""
-        merged = {**self.defaults, **(options or {})}
+        merged = self.defaults | Options(options or {})
         if partition_by is not None:
             merged["partition_by"] = ",".join(partition_by)
         opts = parse_options(merged, has_operator=self.operator is not None)
@@ -243,7 +252,7 @@ class FileSource(PushdownSource):
     # -- helpers ------------------------------------------------------------------------------
     def parse(self, options: Mapping[str, str]) -> FileOptions:
         """The constructor's defaults overridden by ``options``, parsed."""
-        merged = {**self.defaults, **options}
+        merged = self.defaults | Options(options)
         return parse_options(merged, has_operator=self.operator is not None)
 
     def open_operator(self, opts: FileOptions) -> Operator:
@@ -290,7 +299,16 @@ class FileSource(PushdownSource):
                 f"FileSource: partitioning 'row_group' needs parquet files, not {fmt}",
                 operation="datasource",
             )
-        if fmt == "parquet":
+        if opts.schema_mode == "union" and fmt != "parquet":
+            raise ConfigInvalid(
+                f"FileSource: schema_mode 'union' needs parquet files, not {fmt} (csv and "
+                "ndjson carry no schema to unify); use schema_mode=strict",
+                operation="datasource",
+            )
+        if opts.schema_mode == "union":
+            file_schema = unify_footers(op, listing.files)
+            file_types = polars_schema(file_schema)
+        elif fmt == "parquet":
             file_schema = parquet_schema(read_footer(op, first.path, first.size))
             file_types = polars_schema(file_schema)
         else:
@@ -319,7 +337,10 @@ class FileSource(PushdownSource):
         op = self.open_operator(opts)
 
         def check(file: str, schema: Mapping[str, pl.DataType]) -> None:
-            _check_schema(file, schema, layout)
+            if opts.schema_mode == "union":
+                check_union(file, schema, layout.file_types)
+            else:
+                _check_schema(file, schema, layout)
 
         if layout.format == "parquet":
             if spec.get("row_group") is not None:
