@@ -17,7 +17,9 @@ the loader, so what they do any source outside this project can do.
   ``split_predicate``;
 - errors (``errors``) a source raises or lets through: ``DataSourceError``,
   ``SourceInvalid``, ``SchemaMismatch``, ``PartitionFailed``, ``SourceNotFound``;
-- options (``options``): ``int_option``, ``bool_option``, ``option_error``;
+- options (``options``): ``Options`` (what every method receives: a ``dict[str, str]``
+  whose names are case-insensitive and stored lower-cased, as Spark hands them),
+  ``int_option``, ``bool_option``, ``option_error``;
 - running its own work (``engines.executors``): ``default_workers``, the size of the
   loader's default thread pool.
 """
@@ -31,7 +33,7 @@ from opendal_lab.datasource.errors import (
     SourceNotFound,
 )
 from opendal_lab.datasource.filters import OPS, Filter, filters_to_expr, split_predicate
-from opendal_lab.datasource.options import bool_option, int_option, option_error
+from opendal_lab.datasource.options import Options, bool_option, int_option, option_error
 from opendal_lab.datasource.protocol import (
     PUSHDOWN_KEYWORDS,
     BaseDataSource,
@@ -44,6 +46,7 @@ from opendal_lab.datasource.protocol import (
 
 __all__ = [
     "OPS",
+    "Options",
     "PUSHDOWN_KEYWORDS",
     "BaseDataSource",
     "DataSource",

@@ -14,7 +14,7 @@ import pytest
 from opendal_lab.datasource import FileSource, RangeSource, SqlSource, load
 from opendal_lab.datasource.spark import spark_data_source
 from tests.datasource.files_data import hive_files, make_store
-from tests.datasource.sources import Liar, Pruning, numbers, read_log
+from tests.datasource.sources import Liar, Numbers, Pruning, numbers, read_log
 
 pytest.importorskip("pysail")
 pytest.importorskip("pyspark.sql.datasource")
@@ -176,6 +176,21 @@ def test_by_module_and_class_options(spark: Any) -> None:
         .load()
     )
     assert sorted(r["id"] for r in df.collect()) == list(range(50))
+
+
+def test_mixed_case_options_read_the_same_on_sail_and_in_load(spark: Any, tmp_path: Path) -> None:
+    # PySpark lower-cases option names; load() hands them case-insensitively: same rows.
+    pl.DataFrame({"n": range(40)}).write_parquet(tmp_path / "a.parquet")
+    cases: list[tuple[Any, dict[str, str]]] = [
+        (Numbers, {"Rows": "60", "PARTITIONS": "3"}),
+        (FileSource, {"URI": f"fs://{tmp_path}", "Path": "*.parquet"}),
+    ]
+    for index, (source, options) in enumerate(cases):
+        name = f"lab_case_{index}"
+        spark.dataSource.register(spark_data_source(source, name=name))
+        got = to_polars(spark.read.format(name).options(**options).load())
+        assert got.sort(got.columns).rows() == load(source, options).sort(got.columns).rows()
+    assert to_polars(spark.read.format("lab_case_0").options(Rows="60").load()).height == 60
 
 
 def test_a_failing_partition_fails_the_query(spark: Any, tmp_path: Path) -> None:

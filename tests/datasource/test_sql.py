@@ -374,7 +374,7 @@ def test_a_source_pickles_with_its_schema(db: Path) -> None:
         ({"lower_bound": "1"}, "both 'lower_bound' and 'upper_bound'"),
         (
             {"partitionColumn": "k"},
-            r"unknown option 'partitionColumn' \(did you mean 'partition_column'",
+            r"unknown option 'partitioncolumn' \(did you mean 'partition_column'",
         ),
         ({"table": "t; DROP TABLE t"}, "'table' must be a table name"),
         ({"custom_schema": "k int99"}, "'custom_schema': 'k int99' is not"),

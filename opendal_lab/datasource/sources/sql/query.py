@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from opendal_lab.core.secrets import register_secret
-from opendal_lab.datasource.api import Filter, int_option
+from opendal_lab.datasource.api import Filter, Options, int_option
 from opendal_lab.datasource.sources.sql.dialects import (
     Database,
     Dialect,
@@ -119,7 +119,10 @@ class SqlConfig:
 
 
 def parse_options(options: dict[str, str]) -> SqlConfig:
-    """The options checked (module docstring of ``sql``); ConfigInvalid names the bad one."""
+    """The options checked (module docstring of ``sql``); ConfigInvalid names the bad one.
+
+    Names are case-insensitive (``URI=`` is ``uri=``), whatever mapping is given."""
+    options = Options(options)
     register_secret(options.get("password"))
     for key in options:
         if key not in OPTIONS and key not in _FOREIGN:
