@@ -51,6 +51,7 @@ from opendal_lab.datasource.api import (
     pushdown_keywords,
     split_predicate,
 )
+from opendal_lab.datasource.errors import TemporaryPartitionError
 from opendal_lab.datasource.loader import CLASS_OPTION, MODULE_OPTION, load, resolve_source, scan
 from opendal_lab.datasource.range import RangeSource
 from opendal_lab.datasource.sources.files import FileSource
@@ -72,6 +73,7 @@ __all__ = [
     "SourceInvalid",
     "SourceNotFound",
     "SqlSource",
+    "TemporaryPartitionError",
     "filters_to_expr",
     "load",
     "pushdown_keywords",

@@ -12,6 +12,8 @@ Each one names the source class; the ones raised while reading also name the par
     │   │                                        declared schema: column, expected, actual
     │   └── PartitionFailed     (RuntimeError)   read_partition raised; spec, and __cause__ is
     │                                            the source's own exception
+    ├── TemporaryPartitionError                  raised by a source: this partition may succeed
+    │                                            if read again (the loader retries it)
     └── opendal_lab.ConfigInvalid (ValueError)   bad options (not strings, a bad number, no
         └── SourceNotFound      (ImportError)    source given); python_module / python_class
                                                  that do not name an importable class
@@ -37,6 +39,7 @@ __all__ = [
     "SchemaMismatch",
     "SourceInvalid",
     "SourceNotFound",
+    "TemporaryPartitionError",
 ]
 
 
@@ -108,3 +111,13 @@ class PartitionFailed(DataSourceError, RuntimeError):
 
 class SourceNotFound(ConfigInvalid, ImportError):
     """``python_module`` / ``python_class`` do not name a class that can be imported."""
+
+
+class TemporaryPartitionError(Exception):
+    """Raised by ``read_partition`` (or a subclass of it) for a failure worth another try.
+
+    The loader reads the partition again, up to ``partition_retries`` times
+    (``loader.retries``); an ``opendal_lab`` error whose status is temporary is retried the
+    same way without this. Subclass it for your own transient errors, or raise it ``from``
+    the one you caught.
+    """

@@ -22,6 +22,10 @@ A partition running in this process checks the mark between pieces and ends ther
 (closing the source's generator, so its ``finally`` blocks run); one running in another
 process cannot see the mark and runs to its end, its result dropped.
 
+Retrying: a partition that fails with a temporary error is read again, from the start,
+up to ``plan.retries`` times, after a short backoff (``retries`` says what is temporary);
+the last failure then becomes PartitionFailed saying how many attempts were made.
+
 Checking: every piece is checked against the declared schema before anything else is done
 with it (``check_piece``): the wrong type is SourceInvalid, a missing, undeclared or
 differently typed column SchemaMismatch, both naming the source and the partition.
@@ -29,6 +33,7 @@ differently typed column SchemaMismatch, both naming the source and the partitio
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
@@ -42,6 +47,7 @@ from opendal_lab.datasource.errors import (
     SchemaMismatch,
     SourceInvalid,
 )
+from opendal_lab.datasource.loader import retries as retry_policy
 
 __all__ = [
     "ReadPlan",
@@ -86,6 +92,7 @@ class ReadPlan:
     reapply: pl.Expr | None  # the predicate the source did not apply exactly
     limit: int | None  # rows a partition needs at most, after reapply
     arrow: bool  # send results back as Arrow tables (another process) or Polars frames
+    retries: int = retry_policy.DEFAULT_RETRIES  # reads again after a temporary error
 
     def __dask_tokenize__(self) -> tuple[str, str]:
         # Dask hashes task arguments for their key; the run id is unique and cheap.
@@ -95,10 +102,49 @@ class ReadPlan:
 def run_partition(plan: ReadPlan, index: int, spec: dict[str, Any]) -> list[Any]:
     """Read partition ``index``: a list of ``pa.Table`` (``plan.arrow``) or ``pl.DataFrame``.
 
-    Raises whatever ``read_partition`` raises, unchanged (the caller names the partition);
+    A temporary failure is retried (``plan.retries`` times at most, logged); when the
+    retries run out, PartitionFailed names the partition and the attempts. Otherwise raises
+    whatever ``read_partition`` raises, unchanged (the caller names the partition);
     SourceInvalid / SchemaMismatch for what the source got wrong; Stopped when the run was
     stopped.
     """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _read_once(plan, index, spec)
+        except Exception as exc:
+            if not retry_policy.is_temporary(exc):
+                raise
+            if attempt > plan.retries:
+                raise PartitionFailed(
+                    f"{plan.source_name}: partition {index} of {plan.count} failed after "
+                    f"{attempt} attempt{'s' if attempt > 1 else ''} (spec {spec!r}), "
+                    "the last with a temporary error: "
+                    f"{type(exc).__name__}: {exc}",
+                    source=plan.source_name,
+                    partition=index,
+                    spec=spec,
+                ) from exc
+            wait = retry_policy.delay(attempt)
+            retry_policy.log.warning(
+                "%s: partition %d of %d (spec %r) failed on attempt %d of %d with a "
+                "temporary error, retrying in %.2f s: %s: %s",
+                plan.source_name,
+                index,
+                plan.count,
+                spec,
+                attempt,
+                plan.retries + 1,
+                wait,
+                type(exc).__name__,
+                exc,
+            )
+            time.sleep(wait)
+
+
+def _read_once(plan: ReadPlan, index: int, spec: dict[str, Any]) -> list[Any]:
+    """One attempt at partition ``index`` (``run_partition`` without the retries)."""
     if plan.run_id in _STOPPED:
         raise Stopped(plan.run_id)
     # Copies: a thread pool shares these objects between partitions, and a source that

@@ -38,6 +38,7 @@ from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.datasource.errors import SourceInvalid, SourceNotFound
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.loader.partition import ReadPlan
+from opendal_lab.datasource.loader.retries import DEFAULT_RETRIES, take_retries
 from opendal_lab.datasource.protocol import (
     METHODS,
     DataSource,
@@ -69,6 +70,7 @@ class Prepared:
     polars_schema: dict[str, pl.DataType]
     keywords: frozenset[str]  # pushdown keywords read_partition accepts
     plan_filters: bool  # plan_partitions accepts ``filters`` (to drop partitions)
+    retries: int = DEFAULT_RETRIES  # the loader's ``partition_retries`` option (``retries``)
 
     def partitions(self, filters: list[Filter] | None = None) -> list[dict[str, Any]]:
         """The source's partition specs, checked; ``filters`` offered when it takes them."""
@@ -116,6 +118,7 @@ class Prepared:
             reapply=reapply,
             limit=limit,
             arrow=arrow,
+            retries=self.retries,
         )
 
     def empty(self, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
@@ -131,6 +134,7 @@ def prepare(source: Any, options: Mapping[str, Any] | None) -> Prepared:
     checked = check_options(options)
     resolved = resolve_source(source, checked)
     name = source_name(resolved)
+    retries = take_retries(checked, name)  # the loader's option: the source never sees it
     schema = check_schema(name, resolved.infer_schema(dict(checked)))
     return Prepared(
         source=resolved,
@@ -140,6 +144,7 @@ def prepare(source: Any, options: Mapping[str, Any] | None) -> Prepared:
         polars_schema=polars_schema(schema),
         keywords=pushdown_keywords(resolved),
         plan_filters=plan_takes_filters(resolved),
+        retries=retries,
     )
 
 
