@@ -1,7 +1,8 @@
 """The start of every load, scan and Spark read: the source found, options and schema checked.
 
 ``prepare(source, options)`` returns a ``Prepared``: the source instance, its name, the
-options as ``dict[str, str]``, the declared schema (Arrow and Polars), and what pushdown
+options as an ``Options`` (a ``dict[str, str]`` with case-insensitive names, as Spark's;
+see ``options``), the declared schema (Arrow and Polars), and what pushdown
 its methods take. Schema inference runs at once (a scan needs the schema to build its
 LazyFrame); partition planning runs when rows are wanted (``Prepared.partitions``), so a
 LazyFrame collected twice plans twice and sees partitions added in between.
@@ -39,6 +40,7 @@ from opendal_lab.datasource.errors import SourceInvalid, SourceNotFound
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.loader.partition import ReadPlan
 from opendal_lab.datasource.loader.retries import DEFAULT_RETRIES, take_retries
+from opendal_lab.datasource.options import Options
 from opendal_lab.datasource.protocol import (
     METHODS,
     DataSource,
@@ -65,7 +67,7 @@ __all__ = [
 class Prepared:
     source: DataSource
     name: str
-    options: dict[str, str]
+    options: Options
     schema: pa.Schema
     polars_schema: dict[str, pl.DataType]
     keywords: frozenset[str]  # pushdown keywords read_partition accepts
@@ -74,7 +76,7 @@ class Prepared:
 
     def partitions(self, filters: list[Filter] | None = None) -> list[dict[str, Any]]:
         """The source's partition specs, checked; ``filters`` offered when it takes them."""
-        options = dict(self.options)
+        options = self.options.copy()
         if filters and self.plan_filters:
             specs = self.source.plan_partitions(options, filters=list(filters))  # type: ignore[call-arg]
         else:
@@ -87,7 +89,7 @@ class Prepared:
         claim = getattr(self.source, "exact_filters", None)
         if not filters or not callable(claim):
             return []
-        claimed = claim(list(filters), dict(self.options))
+        claimed = claim(list(filters), self.options.copy())
         # Only what was offered counts: a source cannot waive a condition it was not given.
         return [f for f in filters if f in list(claimed or [])]
 
@@ -135,7 +137,7 @@ def prepare(source: Any, options: Mapping[str, Any] | None) -> Prepared:
     resolved = resolve_source(source, checked)
     name = source_name(resolved)
     retries = take_retries(checked, name)  # the loader's option: the source never sees it
-    schema = check_schema(name, resolved.infer_schema(dict(checked)))
+    schema = check_schema(name, resolved.infer_schema(checked.copy()))
     return Prepared(
         source=resolved,
         name=name,
@@ -240,10 +242,11 @@ def _instantiate(cls: type[Any], name: str) -> Any:
         ) from exc
 
 
-def check_options(options: Mapping[str, Any] | None) -> dict[str, str]:
-    """A copy of ``options`` as ``dict[str, str]``; ConfigInvalid names a key that is not."""
+def check_options(options: Mapping[str, Any] | None) -> Options:
+    """A copy of ``options`` as ``Options`` (case-insensitive names); ConfigInvalid names a
+    key or value that is not a string, or two names that differ only by case."""
     if options is None:
-        return {}
+        return Options()
     if not isinstance(options, Mapping):
         raise ConfigInvalid(
             f"options must be a dict of strings, not {type(options).__name__}",
@@ -265,7 +268,7 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, str]:
                 operation="datasource",
             )
         checked[key] = value
-    return checked
+    return Options(checked)
 
 
 def check_source(source: Any, name: str) -> None:
