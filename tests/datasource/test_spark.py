@@ -200,3 +200,14 @@ def test_a_failing_partition_fails_the_query(spark: Any, tmp_path: Path) -> None
     df = spark.read.format("lab_broken").options(uri=f"fs://{tmp_path}", path="*.parquet")
     with pytest.raises(Exception, match=r"b\.parquet"):
         df.load().collect()
+
+
+def test_a_partition_failing_twice_with_a_temporary_error_is_retried(
+    spark: Any, tmp_path: Path
+) -> None:
+    from tests.datasource.test_retries import Flaky, attempts, flaky
+
+    spark.dataSource.register(spark_data_source(Flaky, name="lab_flaky"))
+    df = spark.read.format("lab_flaky").options(**flaky(tmp_path, "temporary", 2)).load()
+    assert to_polars(df).sort("n").rows() == numbers(60).rows()
+    assert attempts(tmp_path) == 3  # Spark's worker ran the same retries as load
