@@ -47,11 +47,11 @@ from opendal_lab.datasource.api import (
     SchemaMismatch,
     SourceInvalid,
     SourceNotFound,
+    TemporaryPartitionError,
     filters_to_expr,
     pushdown_keywords,
     split_predicate,
 )
-from opendal_lab.datasource.errors import TemporaryPartitionError
 from opendal_lab.datasource.loader import CLASS_OPTION, MODULE_OPTION, load, resolve_source, scan
 from opendal_lab.datasource.range import RangeSource
 from opendal_lab.datasource.sources.files import FileSource

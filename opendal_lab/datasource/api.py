@@ -17,6 +17,7 @@ the loader, so what they do any source outside this project can do.
   ``split_predicate``;
 - errors (``errors``) a source raises or lets through: ``DataSourceError``,
   ``SourceInvalid``, ``SchemaMismatch``, ``PartitionFailed``, ``SourceNotFound``;
+  ``TemporaryPartitionError``, raised to have the loader read the partition again;
 - options (``options``): ``Options`` (what every method receives: a ``dict[str, str]``
   whose names are case-insensitive and stored lower-cased, as Spark hands them),
   ``int_option``, ``bool_option``, ``option_error``;
@@ -31,6 +32,7 @@ from opendal_lab.datasource.errors import (
     SchemaMismatch,
     SourceInvalid,
     SourceNotFound,
+    TemporaryPartitionError,
 )
 from opendal_lab.datasource.filters import OPS, Filter, filters_to_expr, split_predicate
 from opendal_lab.datasource.options import Options, bool_option, int_option, option_error
@@ -58,6 +60,7 @@ __all__ = [
     "SchemaMismatch",
     "SourceInvalid",
     "SourceNotFound",
+    "TemporaryPartitionError",
     "bool_option",
     "default_workers",
     "filters_to_expr",

@@ -20,7 +20,8 @@ options arrive as strings, which is what every source here expects.
 Every piece ``read_partition`` yields is checked against the declared schema as ``load``
 checks it (a source that lies about its schema fails with ``SchemaMismatch``, not a silent
 cast), and a partition that raises fails the query with ``PartitionFailed`` naming the
-source, the partition and its spec.
+source, the partition and its spec. A temporary failure is retried inside Spark's Python
+worker exactly as ``load`` retries it (``run_partition``; the ``partition_retries`` option).
 
 Filters: when the source's ``read_partition`` takes ``filters``, the reader implements
 ``pushFilters``: Spark's pushed conjuncts that have a ``Filter`` form
