@@ -32,7 +32,9 @@ partitions; and even then only after ``AUTO_DELAY`` seconds, so quick loads prin
 ``True`` shows it at once, wherever stderr goes; ``False`` never.
 
 Where the partitions run -- the thread pool or the executor given -- is
-``engines.executors``'.
+``engines.executors``'. Before submitting to an executor whose tasks run in other processes,
+``engines.locality`` checks that the source's storage is seen there (a ``memory://`` store
+is not): ConfigInvalid, before any task, when it is not.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import threading
 from collections.abc import Generator
 from typing import Any
 
+from opendal_lab.datasource.engines.locality import check_reachable
 from opendal_lab.datasource.errors import PartitionFailed
 from opendal_lab.datasource.loader.partition import (
     ReadPlan,
@@ -95,6 +98,9 @@ def run_ordered(
     (a load); without it, failures surface in partition order, so a caller that stops
     early never sees the failure of a partition it did not need (a scan with a limit).
     """
+    if not in_process:
+        # Before any task: a per-process store (memory://) is empty on another process.
+        check_reachable(executor, plan.source, plan.options, plan.source_name)
     futures: dict[int, cf.Future[Any]] = {}
     progress = _Progress()
     shown = 0

@@ -255,6 +255,11 @@ class FileSource(PushdownSource):
         merged = self.defaults | Options(options)
         return parse_options(merged, has_operator=self.operator is not None)
 
+    def storage(self, options: Mapping[str, str]) -> Operator:
+        """The operator the files are on with ``options`` (the loader asks it whether
+        another process sees the same files: ``engines.locality``)."""
+        return self.open_operator(self.parse(options))
+
     def open_operator(self, opts: FileOptions) -> Operator:
         """The given operator, or the one ``uri`` and the config options build (cached)."""
         if self.operator is not None:
