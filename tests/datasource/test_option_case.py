@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -67,3 +68,16 @@ def test_sql_source_takes_its_options_in_any_case(tmp_path: Path) -> None:
         {"URI": f"sqlite://{db}", "Table": "t", "Partition_Column": "k", "NUM_partitions": "3"},
     )
     assert sorted(got["k"].to_list()) == list(range(20))
+
+
+class _ReadsMixedCase(Numbers):
+    """Looks its option up in another case inside read_partition, as a Spark user may."""
+
+    def read_partition(self, partition: dict[str, Any], options: dict[str, str]) -> Any:
+        assert options["ROWS"] == options["rows"]
+        return super().read_partition(partition, options)
+
+
+def test_read_partition_sees_case_insensitive_options_on_threads() -> None:
+    frame = load(_ReadsMixedCase(), {"Rows": "10", "partitions": "2"})
+    assert frame.height == 10

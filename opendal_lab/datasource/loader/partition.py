@@ -48,6 +48,7 @@ from opendal_lab.datasource.errors import (
     SourceInvalid,
 )
 from opendal_lab.datasource.loader import retries as retry_policy
+from opendal_lab.datasource.options import Options
 
 __all__ = [
     "ReadPlan",
@@ -149,7 +150,8 @@ def _read_once(plan: ReadPlan, index: int, spec: dict[str, Any]) -> list[Any]:
         raise Stopped(plan.run_id)
     # Copies: a thread pool shares these objects between partitions, and a source that
     # edits its spec or options must not change another partition's.
-    pieces = plan.source.read_partition(dict(spec), dict(plan.options), **plan.kwargs)
+    # A fresh copy each attempt, names case-insensitive as on Spark (datasource.options).
+    pieces = plan.source.read_partition(dict(spec), Options(plan.options), **plan.kwargs)
     _check_iterator(plan, index, pieces)
     frames: list[pl.DataFrame] = []
     rows = 0
