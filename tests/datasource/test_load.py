@@ -16,6 +16,7 @@ from opendal_lab.datasource import (
     RangeSource,
     SchemaMismatch,
     load,
+    scan,
 )
 from opendal_lab.datasource.engines.executors import default_workers
 from opendal_lab.datasource.loader import run as progress_mod
@@ -175,6 +176,14 @@ def test_progress_forced_on(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "load Numbers" in err
     assert "5/5" in err
+
+
+def test_progress_of_a_scan(capsys: pytest.CaptureFixture[str]) -> None:
+    frame = scan(Numbers, {"partitions": "4"}, progress=True).collect()
+    assert frame.height == 100
+    err = capsys.readouterr().err
+    assert "scan Numbers" in err
+    assert "4/4" in err
 
 
 def test_progress_forced_off(

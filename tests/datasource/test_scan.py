@@ -249,7 +249,7 @@ class Closer(Numbers):
 
 def test_a_scan_finalised_in_a_worker_thread_does_not_hang() -> None:
     source = Closer()
-    source.gen = _read(prepare(source, OPTIONS), None, 4, None, None, None)
+    source.gen = _read(prepare(source, OPTIONS), None, 4, False, None, None, None)
     assert next(source.gen).height > 0  # partition 0; partition 1 runs meanwhile
     source.ready.set()
     assert source.closed.wait(5), "closing the scan from its own worker thread deadlocked"

@@ -44,7 +44,7 @@ from polars.io.plugins import register_io_source
 from opendal_lab.datasource.engines.executors import default_workers, open_executor
 from opendal_lab.datasource.loader.prepare import Prepared, prepare
 from opendal_lab.datasource.loader.pushdown import plan_pushdown
-from opendal_lab.datasource.loader.run import run_ordered
+from opendal_lab.datasource.loader.run import progress_bar, run_ordered
 
 __all__ = ["scan"]
 
@@ -55,13 +55,15 @@ def scan(
     *,
     executor: cf.Executor | None = None,
     prefetch: int | None = None,
+    progress: bool | None = None,
 ) -> pl.LazyFrame:
     """A LazyFrame over ``source``; projection, predicate and limit are pushed down.
 
     ``source`` and ``options`` are as for ``load``. ``executor`` runs the partitions (a
     thread pool made for each collect when None). ``prefetch`` is how many partitions may
     be read ahead of the one being consumed: by default as many as the default pool has
-    threads, bounding memory to that many partitions.
+    threads, bounding memory to that many partitions. ``progress`` is as for ``load``: a bar
+    of the partitions each collect reads (one that stops early, at a limit, stops short).
     """
     prepared = prepare(source, options)
     if prefetch is not None and prefetch < 1:
@@ -73,7 +75,7 @@ def scan(
         n_rows: int | None,
         batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
-        return _read(prepared, executor, prefetch, with_columns, predicate, n_rows)
+        return _read(prepared, executor, prefetch, progress, with_columns, predicate, n_rows)
 
     return register_io_source(
         io_source,
@@ -87,6 +89,7 @@ def _read(
     prepared: Prepared,
     executor: cf.Executor | None,
     prefetch: int | None,
+    progress: bool | None,
     with_columns: list[str] | None,
     predicate: pl.Expr | None,
     n_rows: int | None,
@@ -97,6 +100,7 @@ def _read(
         return  # Polars makes the empty frame from the schema
     window = prefetch or default_workers(len(specs))
     rows = 0
+    bar = progress_bar(progress, len(specs), f"scan {prepared.name}")
     with open_executor(executor, len(specs)) as (pool, in_process):
         plan = prepared.read_plan(
             len(specs),
@@ -108,7 +112,7 @@ def _read(
             limit=pushdown.limit,
         )
         results = run_ordered(
-            pool, plan, specs, window=window, in_process=in_process, fail_fast=False
+            pool, plan, specs, window=window, in_process=in_process, fail_fast=False, bar=bar
         )
         try:
             for result in results:
@@ -124,6 +128,8 @@ def _read(
                         return
         finally:
             results.close()
+            if bar is not None:
+                bar.close()
 
 
 def _detail(prepared: Prepared) -> str:
