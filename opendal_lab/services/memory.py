@@ -1,6 +1,10 @@
 """memory: objects in a process-wide store, named so every operator built with the same
 ``name`` (in this thread, another thread, or after pickling) sees the same data.
 
+It does not declare ``shared`` ("other processes and machines ... see the same files"), as
+upstream OpenDAL's memory service does not: the store lives in this process, so an operator
+rebuilt in another one (a worker process, a Dask or Spark executor) finds its own empty store.
+
 The store behaves like an object store: keys are sorted, directories exist implicitly
 as prefixes of keys (or as empty ``d/`` objects), listing is a prefix scan and so is
 natively recursive, ordered, and able to start after a key. It has no native
@@ -166,7 +170,7 @@ class MemoryService(Service):
         list_with_recursive=True,
         list_with_start_after=True,
         list_with_limit=True,
-        shared=True,
+        # not shared: one store per process (module docstring)
     )
 
     def __init__(self, *args: Any, **values: Any) -> None:

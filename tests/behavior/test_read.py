@@ -151,6 +151,9 @@ def test_read_special_names(op: Operator, name: str) -> None:
     assert op.read(name, offset=10, size=5) == data[10:15]
 
 
+# A shared service's copy sees the same files wherever it is unpickled. The per-process
+# stores (memory, fsspec's memory) are not shared; their copies unpickled in this process
+# are tested in tests/services/test_memory.py and test_fsspec_bridge.py.
 @pytest.mark.need_capability("shared")
 def test_read_through_a_pickled_operator(op: Operator) -> None:
     op.write("shared", b"seen by every copy")

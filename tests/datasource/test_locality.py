@@ -97,4 +97,6 @@ def test_what_runs_elsewhere_and_what_is_per_process(
     with cf.ThreadPoolExecutor(1) as threads:
         assert not runs_elsewhere(threads)
     assert process_local(Operator.from_uri("memory://x/root"))
+    assert process_local(Operator("fsspec", protocol="memory", root="/x"))  # the global store
     assert not process_local(Operator.from_uri(f"fs://{tmp_path}"))
+    assert not process_local(Operator("fsspec", protocol="file", root=str(tmp_path)))

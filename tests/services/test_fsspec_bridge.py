@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import fsspec
+import pyarrow.fs as pafs
 import pytest
 import s3fs
+from fsspec.implementations.arrow import ArrowFSWrapper
+from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
@@ -41,7 +44,7 @@ def test_memory_capability_is_derived_from_its_class() -> None:
     # fsspec has no start_after or paging: SimulateLayer's job.
     assert not cap.list_with_start_after
     assert not cap.list_with_limit
-    assert cap.shared  # the global store: every instance in the process sees it
+    assert not cap.shared  # the global store is one per process: workers see their own
 
 
 def test_local_capability_is_derived_from_its_class() -> None:
@@ -74,6 +77,17 @@ def test_s3fs_capability_is_derived_from_its_class() -> None:
 def test_private_memory_store_is_not_shared() -> None:
     fs = fsspec.filesystem("memory", global_store=False, skip_instance_cache=True)
     assert not derive_capability(fs).shared
+
+
+def test_a_wrapper_shares_what_it_wraps() -> None:
+    # DirFileSystem, the caching filesystems and ArrowFSWrapper delegate to another store.
+    memory = fsspec.filesystem("memory")
+    assert not derive_capability(DirFileSystem(path="/d", fs=memory)).shared
+    assert not derive_capability(fsspec.filesystem("simplecache", fs=memory)).shared
+    assert derive_capability(DirFileSystem(path="/d", fs=LocalFileSystem())).shared
+    assert derive_capability(LocalFileSystem()).shared
+    assert not derive_capability(ArrowFSWrapper(pafs._MockFileSystem())).shared
+    assert derive_capability(ArrowFSWrapper(pafs.LocalFileSystem())).shared
 
 
 def test_operator_reports_the_derived_capability_as_native() -> None:

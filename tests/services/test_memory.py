@@ -1,9 +1,10 @@
 """The memory service's ordering: keys written in any order list sorted, at a million keys,
 whatever mix of writes, deletes and listings came before (new keys join the sorted index
-only when something lists)."""
+only when something lists). And its store: one per name, per process."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import uuid
 
@@ -67,3 +68,16 @@ def test_a_key_written_and_deleted_before_any_listing_is_not_listed() -> None:
     op.rename("c", "a")
     assert [e.path for e in op.list("/")] == ["/", "a"]
     assert op.read("a") == b"3"
+
+
+def test_a_pickled_operator_sees_the_named_store_in_this_process() -> None:
+    op = _operator()
+    op.write("k", b"seen by every copy")
+    clone = pickle.loads(pickle.dumps(op))
+    assert clone is not op
+    assert clone.read("k") == b"seen by every copy"
+    clone.write("from-clone", b"back")
+    assert op.read("from-clone") == b"back"
+    # Not shared: the store lives in this process, so a worker process would see its own.
+    assert not op.native_capability().shared
+    assert not op.capability().shared

@@ -9,9 +9,7 @@ The source's storage: a source may say where its data lives with a ``storage(opt
 method returning an ``Operator`` (``FileSource`` does), or hold one as ``operator``; a
 source with neither is not checked. The operator is process-local when its service does
 not declare the capability ``shared`` ("other processes and machines ... see the same
-files"), or when it is the memory service, which declares ``shared`` for operators within
-one process (every operator of the same name sees one store) though its store is per
-process.
+files"): memory, fsspec's memory filesystem, the opendal and obstore memory stores.
 
 Where tasks run: a ``ThreadPoolExecutor`` runs them here; a ``ProcessPoolExecutor`` in
 other processes; a Dask ``Client.get_executor()`` in its workers' processes, unless every
@@ -29,9 +27,6 @@ from opendal_lab.core.errors import ConfigInvalid
 from opendal_lab.core.operator import Operator
 
 __all__ = ["check_reachable", "process_local", "runs_elsewhere", "storage_of"]
-
-# Declares ``shared`` (one store for every operator of a name) yet holds its data per process.
-_PER_PROCESS_SCHEMES = frozenset({"memory"})
 
 
 def runs_elsewhere(executor: cf.Executor) -> bool:
@@ -60,8 +55,7 @@ def storage_of(source: Any, options: Mapping[str, str]) -> Operator | None:
 
 def process_local(operator: Operator) -> bool:
     """Whether ``operator``'s data is seen only by this process (module docstring)."""
-    service = operator.stack[0]
-    return operator.scheme in _PER_PROCESS_SCHEMES or not service.capability.shared
+    return not operator.stack[0].capability.shared
 
 
 def check_reachable(

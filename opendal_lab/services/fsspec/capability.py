@@ -23,6 +23,14 @@ _REAL_DIRS = frozenset(
 #: Classes whose files opened with mode ``"ab"`` append to what is stored (checked for
 #: these three; others may too, but claiming it unchecked would be a lie).
 _APPENDS = frozenset({"LocalFileSystem", "MemoryFileSystem", "S3FileSystem"})
+#: Classes whose files live in this process's memory, so not ``shared``: fsspec's memory
+#: store (global_store=True means one store per process, not per machine) and pyarrow's mock
+#: filesystem (one per instance), as wrapped by ``ArrowFSWrapper``.
+_PER_PROCESS = frozenset({"MemoryFileSystem", "_MockFileSystem"})
+#: Attributes through which a filesystem delegates to another (DirFileSystem and the
+#: caching filesystems hold ``fs``, as does ArrowFSWrapper; AsyncFileSystemWrapper
+#: ``sync_fs``): it shares its data exactly when the one it wraps does.
+_WRAPPED = ("fs", "sync_fs")
 
 
 def _own(cls: type, name: str) -> bool:
@@ -48,6 +56,19 @@ def _takes(cls: type, name: str, parameter: str) -> bool:
 
 def _known(cls: type, names: frozenset[str]) -> bool:
     return any(klass.__name__ in names for klass in cls.__mro__)
+
+
+def _shared(fs: Any) -> bool:
+    """Whether other processes and machines building ``fs`` from the same config see its files:
+    not for an in-memory store, nor for a wrapper of one."""
+    for _ in range(8):  # wrappers nest a few deep at most; a cycle must not spin
+        if _known(type(fs), _PER_PROCESS):
+            return False
+        inner = next((getattr(fs, a) for a in _WRAPPED if getattr(fs, a, None) is not None), None)
+        if inner is None or inner is fs:
+            return True
+        fs = inner
+    return True
 
 
 def derive_capability(fs: Any) -> Capability:
@@ -92,6 +113,7 @@ def derive_capability(fs: Any) -> Capability:
         list_with_recursive=_own_any(cls, "find", "_find"),
         presign=_own(cls, "sign"),
         presign_read=_own(cls, "sign"),  # sign() makes a GET URL
-        # A private store (memory's global_store=False) is seen by this instance alone.
-        shared=getattr(fs, "global_store", True) is not False,
+        # fsspec's memory store is per process even as the global store (global_store=True,
+        # the default), and a private one (global_store=False) per instance.
+        shared=_shared(fs),
     )
