@@ -4,8 +4,10 @@ A data source declares an Arrow schema, plans partitions as JSON-able dicts and 
 Arrow batches or Polars frames per partition -- the protocol of Sail's and Spark's
 ``format("python")``. ``load(source, options)`` reads it into a ``polars.DataFrame``,
 ``scan(source, options)`` into a ``polars.LazyFrame`` with projection, predicate and limit
-pushed down; partitions run on threads, or on any ``concurrent.futures.Executor`` (a Dask
-``Client.get_executor()`` across machines). Every name below is importable from here.
+pushed down, ``stream(source, options)`` into a ``pyarrow.RecordBatchReader`` (DuckDB or
+any Arrow consumer reads it, a few partitions in memory at a time); partitions run on
+threads, or on any ``concurrent.futures.Executor`` (a Dask ``Client.get_executor()`` across
+machines). Every name below is importable from here.
 
 What lives where:
 
@@ -52,7 +54,14 @@ from opendal_lab.datasource.api import (
     pushdown_keywords,
     split_predicate,
 )
-from opendal_lab.datasource.loader import CLASS_OPTION, MODULE_OPTION, load, resolve_source, scan
+from opendal_lab.datasource.loader import (
+    CLASS_OPTION,
+    MODULE_OPTION,
+    load,
+    resolve_source,
+    scan,
+    stream,
+)
 from opendal_lab.datasource.range import RangeSource
 from opendal_lab.datasource.sources.files import FileSource
 from opendal_lab.datasource.sources.sql import SqlSource
@@ -80,4 +89,5 @@ __all__ = [
     "resolve_source",
     "scan",
     "split_predicate",
+    "stream",
 ]

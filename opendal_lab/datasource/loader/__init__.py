@@ -6,6 +6,8 @@ Followed from the two entry points down:
 - ``lazy``: ``scan(source, options)`` -> ``polars.LazyFrame`` (a Polars IO plugin), with
   ``pushdown``: what of a query's projection, predicate and limit the source is offered
   and what the loader applies itself;
+- ``stream``: ``stream(source, options)`` -> ``pyarrow.RecordBatchReader``, partitions
+  handed out as Arrow batches as they finish, at most ``in_flight`` of them held;
 - ``prepare``: the source found (class, instance or ``python_module`` / ``python_class``)
   and checked, options and schema checked: a ``Prepared``, which plans partitions;
 - ``run``: partitions submitted to the executor and their results handed back in order,
@@ -20,5 +22,6 @@ Where partitions run (threads or a given executor, Dask's included) is
 from opendal_lab.datasource.loader.eager import load
 from opendal_lab.datasource.loader.lazy import scan
 from opendal_lab.datasource.loader.prepare import CLASS_OPTION, MODULE_OPTION, resolve_source
+from opendal_lab.datasource.loader.stream import stream
 
-__all__ = ["CLASS_OPTION", "MODULE_OPTION", "load", "resolve_source", "scan"]
+__all__ = ["CLASS_OPTION", "MODULE_OPTION", "load", "resolve_source", "scan", "stream"]

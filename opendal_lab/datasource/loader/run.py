@@ -4,6 +4,10 @@
 for, and yields each partition's frames in partition order. A load sets the window to all
 partitions (everything is submitted at once; the executor queues); a scan keeps it small,
 so memory holds a few partitions and a satisfied row limit leaves the rest unread.
+``run_partitions`` is the same run yielding ``(index, result)``, in partition order or,
+with ``ordered=False``, in the order partitions finish -- still at most ``window``
+submitted and not yet handed back -- and with the task of its choice (a stream converts
+to Arrow on the worker).
 
 For a load it watches every submitted partition, not only the next in order: the first
 failure, wherever it is, ends the run at once (a scan meets failures in order instead).
@@ -42,7 +46,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from opendal_lab.datasource.engines.locality import check_reachable
@@ -55,7 +59,14 @@ from opendal_lab.datasource.loader.partition import (
     run_partition,
 )
 
-__all__ = ["AUTO_DELAY", "MIN_PARTITIONS", "interactive", "progress_bar", "run_ordered"]
+__all__ = [
+    "AUTO_DELAY",
+    "MIN_PARTITIONS",
+    "interactive",
+    "progress_bar",
+    "run_ordered",
+    "run_partitions",
+]
 
 MIN_PARTITIONS = 8
 AUTO_DELAY = 1.0
@@ -98,6 +109,35 @@ def run_ordered(
     (a load); without it, failures surface in partition order, so a caller that stops
     early never sees the failure of a partition it did not need (a scan with a limit).
     """
+    run = run_partitions(
+        executor, plan, specs, window=window, in_process=in_process, fail_fast=fail_fast, bar=bar
+    )
+    try:
+        for _, result in run:
+            yield result
+    finally:
+        run.close()  # closed early: the run stops its partitions (module docstring)
+
+
+def run_partitions(
+    executor: cf.Executor,
+    plan: ReadPlan,
+    specs: list[dict[str, Any]],
+    *,
+    window: int,
+    in_process: bool,
+    ordered: bool = True,
+    fail_fast: bool = True,
+    bar: Any | None = None,
+    task: Callable[[ReadPlan, int, dict[str, Any]], Any] = run_partition,
+) -> Generator[tuple[int, Any], None, None]:
+    """Yield ``(index, task(plan, index, spec))`` for every partition.
+
+    In partition order, or with ``ordered=False`` in the order they finish (the lowest
+    index first among those done together); either way at most ``window`` partitions are
+    submitted and not yet handed back. ``fail_fast`` as for ``run_ordered`` (in finishing
+    order a failure is handed back as soon as it happens anyway).
+    """
     if not in_process:
         # Before any task: a per-process store (memory://) is empty on another process.
         check_reachable(executor, plan.source, plan.options, plan.source_name)
@@ -107,27 +147,32 @@ def run_ordered(
     submitted = 0
     complete = False
     try:
-        for index in range(len(specs)):
-            while submitted < len(specs) and submitted < index + max(1, window):
-                future = executor.submit(run_partition, plan, submitted, specs[submitted])
+        for step in range(len(specs)):
+            while submitted < len(specs) and submitted < step + max(1, window):
+                future = executor.submit(task, plan, submitted, specs[submitted])
                 futures[submitted] = future
                 progress.watch(submitted, future)
                 submitted += 1
-            future = futures[index]
             with progress.cond:
-                while not future.done() and not (fail_fast and progress.failed is not None):
+                while (index := _next(futures, step, ordered)) is None and not (
+                    fail_fast and progress.failed is not None
+                ):
                     progress.cond.wait()
                     shown = _show(bar, progress.finished, shown)
                 failed = progress.failed if fail_fast else None
-            if failed is None and (future.cancelled() or future.exception() is not None):
-                failed = index  # done before its callback ran
+            if failed is None:
+                assert index is not None  # the wait ends on a done partition or a failure
+                future = futures[index]
+                if future.cancelled() or future.exception() is not None:
+                    failed = index  # done before its callback ran, or failures in order
             if failed is not None:
                 # Stop first: the caller gets the error once this run's threads are idle.
                 _stop(plan.run_id, futures, wait=in_process)
                 complete = True
                 _raise_failure(plan, specs, failed, futures[failed])
+            assert index is not None
             shown = _show(bar, progress.finished, shown)
-            yield futures.pop(index).result()
+            yield index, futures.pop(index).result()
         complete = True
         # A future is done before its callbacks run: count the last ones here.
         _show(bar, len(specs), shown)
@@ -137,6 +182,13 @@ def run_ordered(
             # executor's own threads (an abandoned generator is finalised wherever the
             # collector runs), so never wait here: that thread may be one we would wait for.
             _stop(plan.run_id, futures, wait=False)
+
+
+def _next(futures: dict[int, cf.Future[Any]], step: int, ordered: bool) -> int | None:
+    """The partition to hand back next if it is done: ``step``, or the lowest done one."""
+    if ordered:
+        return step if futures[step].done() else None
+    return min((i for i, f in futures.items() if f.done()), default=None)
 
 
 def _show(bar: Any | None, finished: int, shown: int) -> int:
