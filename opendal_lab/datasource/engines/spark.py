@@ -31,6 +31,11 @@ Spark, the rest are. Sail calls ``pushFilters`` as is; a JVM Spark calls it only
 ``spark.sql.python.filterPushdown.enabled`` set to true, and otherwise refuses the reader
 with an error naming that setting -- set it, or pass ``push_filters=False`` to build a
 reader without ``pushFilters`` (Spark then evaluates every filter).
+
+Progress: a read given the option ``progress_uri`` (``spark_progress`` makes it) records
+there each query's partition count, when Spark plans it, and each partition read to its
+end; the source never sees the option. Spark Connect's own progress messages are not
+sent by Sail; ``engines.spark_progress`` says so and draws the bar.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import Any
 import pyarrow as pa
 
 from opendal_lab.datasource.engines.spark_filters import from_spark
+from opendal_lab.datasource.engines.spark_progress import ProgressReporter, split_progress
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.loader.partition import raise_partition_failure, run_partition
 from opendal_lab.datasource.loader.prepare import Prepared, prepare
@@ -79,18 +85,22 @@ def spark_data_source(
     )
 
     class _Reader(DataSourceReader):
-        def __init__(self, prepared: Prepared) -> None:
+        def __init__(self, prepared: Prepared, reporter: ProgressReporter | None) -> None:
             self.prepared = prepared
             self.arrow, _ = spark_schema(self.prepared.schema)
             self.filters: list[Filter] = []  # Spark's pushed filters, in our terms
+            self.reporter = reporter  # the progress_uri option's (spark_progress)
 
         def partitions(self) -> list[Any]:
             specs = self.prepared.partitions(self.filters)
             count = len(specs)  # carried along, so errors say "partition i of n" as load's do
-            return [InputPartition(json.dumps([i, count, spec])) for i, spec in enumerate(specs)]
+            run = self.reporter.planned(count) if self.reporter else ""
+            return [
+                InputPartition(json.dumps([i, count, spec, run])) for i, spec in enumerate(specs)
+            ]
 
         def read(self, partition: Any) -> Iterator[pa.RecordBatch]:
-            index, count, spec = json.loads(partition.value)
+            index, count, spec, run = json.loads(partition.value)
             kwargs: dict[str, Any] = {"filters": self.filters} if self.filters else {}
             plan = self.prepared.read_plan(count, arrow=False, kwargs=kwargs)
             try:
@@ -99,6 +109,8 @@ def spark_data_source(
                 raise_partition_failure(plan, index, spec, exc)
             for frame in frames:
                 yield from frame.to_arrow().cast(self.arrow).to_batches()
+            if self.reporter:  # read to its end: Spark asked for every batch
+                self.reporter.finished(run, index)
 
     class _PushingReader(_Reader):
         def pushFilters(self, filters: list[Any]) -> Iterator[Any]:
@@ -115,12 +127,14 @@ def spark_data_source(
             return format_name
 
         def schema(self) -> Any:
-            return spark_schema(prepare(source, dict(self.options)).schema)[1]
+            options, _ = split_progress(self.options)
+            return spark_schema(prepare(source, options).schema)[1]
 
         def reader(self, schema: Any) -> Any:
-            prepared = prepare(source, dict(self.options))
+            options, reporter = split_progress(self.options)
+            prepared = prepare(source, options)
             pushing = push_filters and "filters" in prepared.keywords
-            return (_PushingReader if pushing else _Reader)(prepared)
+            return (_PushingReader if pushing else _Reader)(prepared, reporter)
 
     _Source.__name__ = _Source.__qualname__ = f"SparkSource_{format_name}"
     return _Source
