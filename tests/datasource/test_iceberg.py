@@ -299,19 +299,21 @@ def test_specs_are_json_and_name_the_task(fs: Lake) -> None:
     assert sum(s["records"] for s in specs) >= fs.expected().height
 
 
-def test_a_fresh_process_state_plans_from_the_metadata(fs: Lake) -> None:
-    """A worker with none of the caller's state opens the metadata file and finds its task."""
-    import pickle
-
+def test_a_fresh_worker_reads_the_planned_snapshot(fs: Lake) -> None:
+    """A worker with none of the caller's state opens the spec's metadata file, not the
+    catalog: a commit made after planning does not change what it reads."""
     from opendal_lab.datasource.sources.iceberg import source as module
 
     caller = IcebergSource()
     caller.infer_schema(fs.options)
     specs = caller.plan_partitions(fs.options)
-    worker = pickle.loads(pickle.dumps(caller))
+    want = fs.expected()
+    fs.table.append(rows(1000, 40, DAYS))  # a new snapshot, after the plan
     module._TABLES.clear()
+    worker = IcebergSource()
     frames = [pl.concat(list(worker.read_partition(s, fs.options))) for s in specs]
-    same(pl.concat(frames), fs.expected())
+    same(pl.concat(frames), want)
+    assert load(IcebergSource, fs.options).height == want.height + 40
 
 
 # -- errors -------------------------------------------------------------------------------------

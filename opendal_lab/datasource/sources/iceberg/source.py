@@ -144,13 +144,15 @@ class IcebergSource(PushdownSource):
         self, spec: dict[str, Any], options: dict[str, str], request: ReadRequest
     ) -> Iterator[pl.DataFrame]:
         config = parse_options(options)
-        resolved = self._resolve(config)
         metadata, snapshot_id = str(spec["metadata"]), int(spec["snapshot"])
+        # Everything from the spec's metadata file, never the catalog: a worker reads the
+        # snapshot the caller planned, whatever was committed since.
         table = _open(metadata, config)
         task = _task(table, metadata, config, snapshot_id, str(spec["file"]))
-        names = list(resolved.schema.names if request.columns is None else request.columns)
+        fields = [f.name for f in table.scan(snapshot_id=snapshot_id).projection().fields]
+        names = fields if request.columns is None else list(request.columns)
         if not names:  # only the row count is wanted: read the first column
-            names = resolved.schema.names[:1]
+            names = fields[:1]
         expression, _ = row_filter(request.filters, table.schema())
         scan = table.scan(
             row_filter=expression,
