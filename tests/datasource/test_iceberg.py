@@ -274,6 +274,69 @@ def test_filters_pyiceberg_cannot_apply_exactly_stay_with_the_loader(fs: Lake) -
     assert got["amount"].is_nan().sum() > 0
 
 
+def add_position_deletes(table: Table, positions: list[int]) -> tuple[Table, str]:
+    """Delete rows of the biggest data file by position, in a delete file of their own.
+
+    PyIceberg writes no delete files (its deletes rewrite the data files), so the file is
+    made here and added in a fast append: PyIceberg's planner sorts entries by their
+    content, so it pairs the delete file with the data file as a reader of any writer's
+    delete manifests would.
+    """
+    import io
+
+    import pyarrow.parquet as pq
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    task = max(table.scan().plan_files(), key=lambda t: t.file.record_count)
+    assert task.file.record_count > max(positions)
+    target = task.file.file_path
+    buf = io.BytesIO()
+    pq.write_table(
+        pa.table({"file_path": [target] * len(positions), "pos": pa.array(positions, pa.int64())}),
+        buf,
+    )
+    location = f"{table.location()}/data/deletes-{uuid.uuid4().hex[:8]}.parquet"
+    with table.io.new_output(location).create() as out:
+        out.write(buf.getvalue())
+    delete_file = DataFile.from_args(
+        _table_format_version=2,
+        content=DataFileContent.POSITION_DELETES,
+        file_path=location,
+        file_format=FileFormat.PARQUET,
+        partition=task.file.partition,
+        record_count=len(positions),
+        file_size_in_bytes=len(buf.getvalue()),
+        spec_id=task.file.spec_id,
+    )
+    with table.transaction() as tx, tx.update_snapshot().fast_append() as append:
+        append.append_data_file(delete_file)
+    return table.refresh(), target
+
+
+def test_position_delete_files_apply(lake: Lake, spy: type[Spy]) -> None:
+    before = lake.expected()
+    lake.table, target = add_position_deletes(lake.table, [0, 2, 5])
+    want = lake.expected()
+    assert want.height == before.height - 3
+    got = load(spy, lake.options)
+    same(got, want)
+    source = IcebergSource()
+    source.infer_schema(lake.options)
+    deletes = {s["file"]: s["deletes"] for s in source.plan_partitions(lake.options)}
+    assert deletes[target] == 1
+    # A position delete file is paired with every data file of its partition (Iceberg's
+    # rule; its file_path column picks the rows), as PyIceberg's own plan says.
+    assert deletes == {
+        t.file.file_path: len(t.delete_files) for t in lake.table.scan().plan_files()
+    }
+    # A filter with deletes: PyIceberg applies it after the positions are dropped.
+    lf = scan(IcebergSource, lake.options).filter(pl.col("id") % 3 != 1)
+    same(
+        lf.filter(pl.col("name").is_not_null()).collect(),
+        want.filter((pl.col("id") % 3 != 1) & pl.col("name").is_not_null()),
+    )
+
+
 def test_limit_and_count(lake: Lake) -> None:
     assert scan(IcebergSource, lake.options).head(7).collect().height == 7
     assert scan(IcebergSource, lake.options).select(pl.len()).collect().item() == (
