@@ -379,6 +379,26 @@ def test_a_fresh_worker_reads_the_planned_snapshot(fs: Lake) -> None:
     assert load(IcebergSource, fs.options).height == want.height + 40
 
 
+def test_a_process_pool_reads_an_fs_warehouse(fs: Lake) -> None:
+    """Workers in other processes open the metadata file and plan there (no shared state)."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        same(load(IcebergSource, fs.options, executor=pool), fs.expected())
+        lf = scan(IcebergSource, fs.options, executor=pool).filter(pl.col("day") != DAYS[1])
+        same(lf.collect(), fs.expected().filter(pl.col("day") != DAYS[1]))
+
+
+def test_a_memory_warehouse_on_a_process_pool_is_refused(tmp_path: Path) -> None:
+    import concurrent.futures as cf
+
+    lake = memory_lake(tmp_path)
+    assert IcebergSource().storage(lake.options) is not None
+    with cf.ProcessPoolExecutor(1) as pool, pytest.raises(ConfigInvalid, match="this process only"):
+        load(IcebergSource, lake.options, executor=pool)
+
+
 # -- errors -------------------------------------------------------------------------------------
 def test_a_missing_table_lists_the_namespace(fs: Lake) -> None:
     with pytest.raises(NotFound, match=r"no table 'lab.nope'.*lab\.events, lab\.other") as err:
@@ -450,6 +470,7 @@ def test_io_pyiceberg_reads_the_same(fs: Lake) -> None:
 
     options = {**fs.options, "io": "pyiceberg"}
     same(load(IcebergSource, options), fs.expected())
+    assert IcebergSource().storage(options) is None  # not ours to say
     config = module.parse_options(options)
     tables = [e.table for k, e in module._TABLES.items() if k[2] == config.properties]
     assert tables

@@ -60,6 +60,10 @@ as in ``table.scan().to_arrow()``, with the projection (``columns``), the transl
 and the ``limit``; batches come out as Polars frames. ``exact_filters`` claims the translated
 filters (PyIceberg applies them row by row); the others the loader applies.
 
+``storage(options)`` names the operator of the table's files, so a memory warehouse handed
+to workers in other processes (a process pool, a Dask cluster) is refused before any task
+runs, as for FileSource.
+
 Not supported: writes (a later protocol), equality deletes (PyIceberg refuses them while
 planning, an error that names the table), vended credentials of a REST catalog on workers
 (workers open the metadata with the options' properties, not the catalog's answer).
@@ -79,6 +83,7 @@ from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.schema import Schema
 from pyiceberg.table import FileScanTask, StaticTable, Table
 
+from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import Filter, PushdownSource, ReadRequest
 from opendal_lab.datasource.sources.iceberg.catalog import (
     IcebergConfig,
@@ -86,6 +91,7 @@ from opendal_lab.datasource.sources.iceberg.catalog import (
     parse_options,
     pick_snapshot,
 )
+from opendal_lab.datasource.sources.iceberg.fileio import OpendalFileIO
 from opendal_lab.datasource.sources.iceberg.filters import row_filter
 
 __all__ = ["IcebergSource", "TABLES_KEPT"]
@@ -174,6 +180,17 @@ class IcebergSource(PushdownSource):
     def exact_filters(self, filters: Sequence[Filter], options: dict[str, str]) -> list[Filter]:
         resolved = self._resolve(parse_options(options))
         return row_filter(filters, resolved.current)[1]
+
+    def storage(self, options: dict[str, str]) -> Operator | None:
+        """The operator the table's files are on, so the loader can refuse a per-process
+        store (memory) on workers in other processes; None with ``io=pyiceberg``."""
+        config = parse_options(options)
+        resolved = self._resolve(config)
+        io = _open(resolved.metadata, config).io
+        if not isinstance(io, OpendalFileIO):
+            return None
+        operator = getattr(io.resolve(resolved.metadata)[0], "operator", None)
+        return operator if isinstance(operator, Operator) else None
 
     # -- helpers ------------------------------------------------------------------------
     def _resolve(self, config: IcebergConfig, *, fresh: bool = False) -> Resolved:
