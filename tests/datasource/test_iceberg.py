@@ -448,6 +448,33 @@ def test_credentials_stay_out_of_specs_and_errors(tmp_path: Path, request: Any) 
     assert moto.secret_access_key not in str(err.value)
 
 
+def test_catalog_properties_pass_through_and_names_ignore_case(fs: Lake) -> None:
+    uri = fs.options["catalog_uri"]
+    options = {"Catalog.Type": "sql", "catalog.uri": uri, "TABLE": "lab.events"}
+    same(load(IcebergSource, options), fs.expected())
+    same(load(IcebergSource, {"CATALOG_URI": uri, "Table": "lab.events"}), fs.expected())
+    # The SQL catalog keys its rows by catalog name: another name holds nothing.
+    named = {"catalog_uri": uri, "table": "lab.events", "catalog_name": "lab"}
+    with pytest.raises(NotFound, match=r"catalog 'lab' .*namespace 'lab' does not exist"):
+        load(IcebergSource, named)
+    with pytest.raises(ConfigInvalid, match=r"options 'catalog_uri' and 'catalog\.uri' differ"):
+        load(IcebergSource, {**fs.options, "catalog.uri": "sqlite:////elsewhere.db"})
+
+
+def test_pyiceberg_s3_properties_reach_the_operator(tmp_path: Path, request: Any) -> None:
+    """A REST catalog hands out s3.* properties: they configure opendal_lab's s3 too."""
+    moto: MotoServer = request.getfixturevalue("moto_server")
+    lake = s3_lake(tmp_path, moto, request.getfixturevalue("s3_bucket"))
+    options = {k: v for k, v in lake.options.items() if not k.startswith("storage.")}
+    options |= {
+        "catalog.s3.endpoint": moto.endpoint,
+        "catalog.s3.region": moto.region,
+        "catalog.s3.access-key-id": moto.access_key_id,
+        "catalog.s3.secret-access-key": moto.secret_access_key,
+    }
+    same(load(IcebergSource, options), lake.expected())
+
+
 def test_files_are_read_through_opendal_lab(lake: Lake) -> None:
     from opendal_lab.datasource.sources.iceberg import OpendalFileIO
     from opendal_lab.datasource.sources.iceberg import source as module
