@@ -7,7 +7,10 @@ Arrow batches or Polars frames per partition -- the protocol of Sail's and Spark
 pushed down, ``stream(source, options)`` into a ``pyarrow.RecordBatchReader`` (DuckDB or
 any Arrow consumer reads it, a few partitions in memory at a time); partitions run on
 threads, or on any ``concurrent.futures.Executor`` (a Dask ``Client.get_executor()`` across
-machines). Every name below is importable from here.
+machines). The other direction: a source with a ``writer`` takes rows back,
+``save(source, frame, options, mode="append")``, staged by partition and committed all
+together or not at all -- the same class is Spark's and Sail's ``df.write.format(...)``.
+Every name below is importable from here.
 
 What lives where:
 
@@ -16,7 +19,7 @@ What lives where:
   ``filters``: ``Filter``, the neutral form of pushed-down conditions; ``options``:
   reading a source's string options;
 - ``api``: all a source may import from this package -- built-in and third-party alike;
-- ``loader/``: ``load`` and ``scan``, finding and checking the source, running its
+- ``loader/``: ``load``, ``scan``, ``stream`` and ``save``, finding and checking the source, running its
   partitions in order, what runs on a worker;
 - ``engines/``: where partitions run (``executors``: threads or a given executor) and the
   Spark / Sail adapter (``spark``, public as ``opendal_lab.datasource.spark``);
@@ -44,6 +47,7 @@ from opendal_lab.datasource.api import (
     BaseDataSource,
     DataSource,
     DataSourceError,
+    DataSourceWriter,
     Filter,
     PartitionFailed,
     SchemaMismatch,
@@ -59,6 +63,7 @@ from opendal_lab.datasource.loader import (
     MODULE_OPTION,
     load,
     resolve_source,
+    save,
     scan,
     stream,
 )
@@ -74,6 +79,7 @@ __all__ = [
     "BaseDataSource",
     "DataSource",
     "DataSourceError",
+    "DataSourceWriter",
     "FileSource",
     "Filter",
     "PartitionFailed",
@@ -87,6 +93,7 @@ __all__ = [
     "load",
     "pushdown_keywords",
     "resolve_source",
+    "save",
     "scan",
     "split_predicate",
     "stream",

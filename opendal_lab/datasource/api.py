@@ -13,6 +13,9 @@ the loader, so what they do any source outside this project can do.
   ``limit`` handed to ``read`` as one object); ``PUSHDOWN_KEYWORDS``, ``pushdown_keywords``;
   ``polars_schema``, the Polars types of a declared schema (how the loader compares Polars
   frames with it);
+- the write protocol (``writer``): ``DataSourceWriter``, an optional base for what
+  ``writer(schema, options, mode)`` returns; ``MODES``, the save modes a source's
+  ``write_modes`` picks from;
 - pushed-down conditions (``filters``): ``Filter``, ``OPS``, ``filters_to_expr``,
   ``split_predicate``;
 - errors (``errors``) a source raises or lets through: ``DataSourceError``,
@@ -45,14 +48,17 @@ from opendal_lab.datasource.protocol import (
     polars_schema,
     pushdown_keywords,
 )
+from opendal_lab.datasource.writer import MODES, DataSourceWriter
 
 __all__ = [
+    "MODES",
     "OPS",
     "Options",
     "PUSHDOWN_KEYWORDS",
     "BaseDataSource",
     "DataSource",
     "DataSourceError",
+    "DataSourceWriter",
     "Filter",
     "PartitionFailed",
     "PushdownSource",

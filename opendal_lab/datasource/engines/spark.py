@@ -23,6 +23,16 @@ cast), and a partition that raises fails the query with ``PartitionFailed`` nami
 source, the partition and its spec. A temporary failure is retried inside Spark's Python
 worker exactly as ``load`` retries it (``run_partition``; the ``partition_retries`` option).
 
+Writes: when the source has a ``writer`` (the write protocol, ``datasource.writer``), the
+Spark class has one too, an Arrow writer: ``df.write.format(name).mode("append" |
+"overwrite").save()`` calls the source's ``writer(schema, options, mode)`` on the driver,
+its ``write`` on each task with the task's Arrow batches, and its ``commit`` or ``abort``
+on the driver, as ``save`` does. Spark's other modes reach a Python data source as
+``append`` (PySpark hands it only an ``overwrite`` flag). The commit messages travel
+wrapped in a ``WriterCommitMessage`` (``spark_messages``). A write is not retried inside
+the task, as reads are: Spark's batches can be read once; Spark retries the whole task
+(``spark.task.maxFailures``).
+
 Filters: when the source's ``read_partition`` takes ``filters``, the reader implements
 ``pushFilters``: Spark's pushed conjuncts that have a ``Filter`` form
 (``spark_filters.from_spark``) reach ``plan_partitions`` (when it takes them) and every
@@ -48,9 +58,12 @@ import pyarrow as pa
 
 from opendal_lab.datasource.engines.spark_filters import from_spark
 from opendal_lab.datasource.engines.spark_progress import ProgressReporter, split_progress
+from opendal_lab.datasource.errors import SourceInvalid
 from opendal_lab.datasource.filters import Filter
 from opendal_lab.datasource.loader.partition import raise_partition_failure, run_partition
 from opendal_lab.datasource.loader.prepare import Prepared, prepare
+from opendal_lab.datasource.loader.save import WriteTask, open_writer
+from opendal_lab.datasource.writer import check_message
 
 __all__ = ["spark_data_source", "spark_schema"]
 
@@ -74,11 +87,24 @@ def spark_schema(schema: pa.Schema) -> tuple[pa.Schema, Any]:
     return plain, from_arrow_schema(plain)
 
 
+def _partition_id() -> int:
+    """This task's partition on a JVM Spark; -1 where Spark does not say (Sail)."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    return context.partitionId() if context is not None else -1
+
+
 def spark_data_source(
     source: Any = None, *, name: str | None = None, push_filters: bool = True
 ) -> type[Any]:
     """A PySpark ``DataSource`` class running ``source`` (a class, an instance or None)."""
-    from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+    from pyspark.sql.datasource import (
+        DataSource,
+        DataSourceArrowWriter,
+        DataSourceReader,
+        InputPartition,
+    )
 
     format_name: str = name or (
         "python" if source is None else str(getattr(source, "__name__", type(source).__name__))
@@ -121,10 +147,48 @@ def spark_data_source(
             # Spark evaluates again all it gets back: the untranslated and the inexact.
             return iter([spark for spark, f in ours if f is None or f not in exact])
 
+    class _Writer(DataSourceArrowWriter):
+        def __init__(self, task: WriteTask) -> None:
+            self.task = task
+
+        def write(self, iterator: Iterator[pa.RecordBatch]) -> Any:
+            from opendal_lab.datasource.engines.spark_messages import Carried
+
+            task = self.task
+            index = _partition_id()
+            # No retries here: Spark's iterator is read once (Spark retries whole tasks).
+            message = task.writer.write(iterator)
+            return Carried(check_message(message, task.source_name, index, task.count))
+
+        def commit(self, messages: list[Any]) -> None:
+            from opendal_lab.datasource.engines.spark_messages import unwrap
+
+            ours = unwrap(messages)
+            missing = [i for i, m in enumerate(ours) if m is None]
+            if missing:  # every partition succeeded, so each must have said what it wrote
+                self.task.writer.abort(ours)
+                raise SourceInvalid(
+                    f"{self.task.source_name}'s writer: Spark reached commit without a "
+                    f"commit message from partition(s) {missing}; aborted",
+                    source=self.task.source_name,
+                )
+            self.task.writer.commit(ours)
+
+        def abort(self, messages: list[Any]) -> None:
+            from opendal_lab.datasource.engines.spark_messages import unwrap
+
+            self.task.writer.abort(unwrap(messages))
+
     class _Source(DataSource):
         @classmethod
         def name(cls) -> str:
             return format_name
+
+        def writer(self, schema: Any, overwrite: bool) -> Any:
+            from pyspark.sql.pandas.types import to_arrow_schema
+
+            mode = "overwrite" if overwrite else "append"
+            return _Writer(open_writer(source, dict(self.options), mode, to_arrow_schema(schema)))
 
         def schema(self) -> Any:
             options, _ = split_progress(self.options)

@@ -6,6 +6,9 @@ Followed from the two entry points down:
 - ``lazy``: ``scan(source, options)`` -> ``polars.LazyFrame`` (a Polars IO plugin), with
   ``pushdown``: what of a query's projection, predicate and limit the source is offered
   and what the loader applies itself;
+- ``save``: ``save(source, frame, options, mode=)``, the other direction: rows written
+  through the source's writer (``opendal_lab.datasource.writer``), partitions in parallel,
+  committed all together or aborted;
 - ``stream``: ``stream(source, options)`` -> ``pyarrow.RecordBatchReader``, partitions
   handed out as Arrow batches as they finish, at most ``in_flight`` of them held;
 - ``prepare``: the source found (class, instance or ``python_module`` / ``python_class``)
@@ -22,6 +25,7 @@ Where partitions run (threads or a given executor, Dask's included) is
 from opendal_lab.datasource.loader.eager import load
 from opendal_lab.datasource.loader.lazy import scan
 from opendal_lab.datasource.loader.prepare import CLASS_OPTION, MODULE_OPTION, resolve_source
+from opendal_lab.datasource.loader.save import save
 from opendal_lab.datasource.loader.stream import stream
 
-__all__ = ["CLASS_OPTION", "MODULE_OPTION", "load", "resolve_source", "scan", "stream"]
+__all__ = ["CLASS_OPTION", "MODULE_OPTION", "load", "resolve_source", "save", "scan", "stream"]

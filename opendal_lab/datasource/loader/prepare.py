@@ -154,7 +154,9 @@ MODULE_OPTION = "python_module"
 CLASS_OPTION = "python_class"
 
 
-def resolve_source(source: Any, options: Mapping[str, str] | None = None) -> DataSource:
+def resolve_source(
+    source: Any, options: Mapping[str, str] | None = None, *, require: tuple[str, ...] = METHODS
+) -> DataSource:
     """The source instance for ``source`` (a class, an instance or None) and ``options``.
 
     With ``source=None`` the options must name it: ``python_module`` (a module to import)
@@ -162,7 +164,8 @@ def resolve_source(source: Any, options: Mapping[str, str] | None = None) -> Dat
     neither route names a source, or when both do and disagree; SourceNotFound (a
     ConfigInvalid and an ImportError) naming the option when the module or the class is
     not there; SourceInvalid when the class cannot be built without arguments or the
-    object lacks a protocol method.
+    object lacks a method of ``require`` (the read protocol's by default; ``save`` asks
+    for ``writer``).
     """
     options = options or {}
     module, qualname = options.get(MODULE_OPTION), options.get(CLASS_OPTION)
@@ -180,7 +183,7 @@ def resolve_source(source: Any, options: Mapping[str, str] | None = None) -> Dat
     name = source_name(source)
     if isinstance(source, type):
         source = _instantiate(source, name)
-    check_source(source, name)
+    check_source(source, name, require)
     return source  # type: ignore[no-any-return]
 
 
@@ -271,13 +274,15 @@ def check_options(options: Mapping[str, Any] | None) -> Options:
     return Options(checked)
 
 
-def check_source(source: Any, name: str) -> None:
-    """SourceInvalid unless ``source`` (called ``name`` in errors) has the protocol methods."""
-    missing = [m for m in METHODS if not callable(getattr(source, m, None))]
+def check_source(source: Any, name: str, require: tuple[str, ...] = METHODS) -> None:
+    """SourceInvalid unless ``source`` (called ``name`` in errors) has the ``require``d
+    methods (the read protocol's by default)."""
+    missing = [m for m in require if not callable(getattr(source, m, None))]
     if missing:
+        what = "a data source" if require == METHODS else "a writable data source"
         raise SourceInvalid(
-            f"{name} is not a data source: it has no {', '.join(missing)} method"
-            f" (a source needs {', '.join(METHODS)})",
+            f"{name} is not {what}: it has no {', '.join(missing)} method"
+            f" (it needs {', '.join(require)})",
             source=name,
         )
 

@@ -8,7 +8,8 @@
 - ``parquet`` / ``text``: the readers (parquet whole, by columns or by ranges; csv and
   ndjson through Polars); ``row_groups``: row-group partitions, planned and read;
   ``sparse``: the sparse in-memory file Polars reads fetched ranges from;
-- ``write``: ``FileSource.write``, frames written as files, hive directories.
+- ``write``: ``FileWriter``, the write protocol's writer: files staged, then published
+  on commit, hive directories.
 
 It uses only ``opendal_lab.datasource.api``, as a source outside this project would.
 """

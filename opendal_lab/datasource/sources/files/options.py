@@ -97,9 +97,7 @@ class FileOptions:
     ranged: str  # "auto" | "always" | "never"
     schema_mode: str  # "strict" | "union" (evolution)
     partition_by: tuple[str, ...]
-    mode: str  # "append" | "overwrite" | "error"
     compression: str | None
-    rows_per_file: int
     write_id: str | None
     operator_config: dict[str, str]
 
@@ -161,11 +159,7 @@ def parse_options(options: Mapping[str, str], *, has_operator: bool) -> FileOpti
         ranged=_choice(options, "ranged", ("auto", "always", "never"), "auto"),
         schema_mode=_choice(options, "schema_mode", SCHEMA_MODES, "strict"),
         partition_by=tuple(c.strip() for c in options.get("partition_by", "").split(",") if c),
-        mode=_choice(options, "mode", ("append", "overwrite", "error"), "append"),
         compression=options.get("compression") or None,
-        rows_per_file=int_option(
-            options, "rows_per_file", 1_000_000, minimum=1, source="FileSource"
-        ),
         write_id=options.get("write_id") or None,
         operator_config=rest,
     )

@@ -2,14 +2,14 @@
 
 ::
 
-    from opendal_lab.datasource import load, scan
+    from opendal_lab.datasource import load, save, scan
     from opendal_lab.datasource.sources.files import FileSource
 
     df = load(FileSource, {"uri": "s3://lake/events?region=eu-west-1", "path": "**/*.parquet"})
     lf = scan(FileSource, {"uri": "fs:///data", "path": "sales/", "format": "csv"})
     lf.filter(pl.col("year") == 2024).select("amount").collect()   # hive column, pruned
 
-    FileSource(operator=op, path="dir/").write(frame, {"partition_by": "year"})
+    save(FileSource(operator=op, path="dir/"), frame, {"partition_by": "year"})
 
 By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sources.files"``,
 ``python_class="FileSource"``. Every option is a string:
@@ -37,10 +37,11 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
   much of the first file the schema is inferred from (``text``).
 - parquet: ``ranged`` (``auto`` / ``always`` / ``never``): whole-file reads or ranged reads
   of the column chunks needed (``parquet``).
-- writing: ``partition_by``, ``mode``, ``compression``, ``rows_per_file`` (``write``);
-  ``write_id``: the id in the written file names, ``part-<index>-<write_id>.<ext>``; by
-  default a random one per write, shared by its partitions, so two writes to one directory
-  never collide (give one to make the names predictable).
+- writing (``save``, or Spark's ``df.write``; ``write``): ``path`` is a directory;
+  ``partition_by`` (hive directories), ``compression``; ``write_id``: the id in the
+  written file names, ``part-<partition>-<write_id>.<ext>``; by default a random one per
+  write, so two writes to one directory never collide (give one to make the names
+  predictable). Files are staged and published on commit: a failed write leaves nothing.
 
 Schema: parquet's comes from the first file's footer (read with ranged reads, not the whole
 file); csv's and ndjson's from a sample of the first file, typed by Polars; hive columns
@@ -73,7 +74,6 @@ constants.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +84,7 @@ import pyarrow as pa
 from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import (
+    MODES,
     Filter,
     Options,
     PushdownSource,
@@ -91,7 +92,6 @@ from opendal_lab.datasource.api import (
     filters_to_expr,
     polars_schema,
 )
-from opendal_lab.datasource.sources.files import write as files_write
 from opendal_lab.datasource.sources.files.evolution import check_union, unify_footers
 from opendal_lab.datasource.sources.files.listing import (
     FileEntry,
@@ -118,6 +118,7 @@ from opendal_lab.datasource.sources.files.partitions import (
 from opendal_lab.datasource.sources.files.query import Query
 from opendal_lab.datasource.sources.files.row_groups import read_row_group, row_group_specs
 from opendal_lab.datasource.sources.files.text import read_text, text_schema
+from opendal_lab.datasource.sources.files.write import FileWriter
 
 __all__ = ["FileFormatError", "FileSource"]
 
@@ -223,31 +224,12 @@ class FileSource(PushdownSource):
         # with the expressions the loader itself would use: all of them exactly.
         return list(filters)
 
-    # -- writing ------------------------------------------------------------------------------
-    def write_partition(
-        self, frame: pl.DataFrame | pa.Table, options: dict[str, str], partition_index: int
-    ) -> list[str]:
-        """Write one partition's rows as one file (one per hive directory); return the paths."""
-        opts = self.parse(options)
-        return files_write.write_partition(self.open_operator(opts), frame, opts, partition_index)
+    # -- writing (the write protocol: opendal_lab.datasource.writer) ---------------------------
+    write_modes = MODES
 
-    def write(
-        self,
-        frame: pl.DataFrame | pa.Table,
-        options: Mapping[str, str] | None = None,
-        *,
-        partition_by: Sequence[str] | None = None,
-        executor: cf.Executor | None = None,
-        partitions: int | None = None,
-    ) -> list[str]:
-        """Write ``frame`` under ``path``, ``partitions`` slices on ``executor`` (write)."""
-        merged = self.defaults | Options(options or {})
-        if partition_by is not None:
-            merged["partition_by"] = ",".join(partition_by)
-        opts = parse_options(merged, has_operator=self.operator is not None)
-        return files_write.write(
-            self, self.open_operator(opts), frame, merged, opts, executor, partitions
-        )
+    def writer(self, schema: pa.Schema, options: dict[str, str], mode: str) -> FileWriter:
+        """A writer staging files under ``path`` (``write``); ``save`` and Spark run it."""
+        return FileWriter(self, self.parse(options), mode, schema)
 
     # -- helpers ------------------------------------------------------------------------------
     def parse(self, options: Mapping[str, str]) -> FileOptions:

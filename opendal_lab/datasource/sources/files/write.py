@@ -1,23 +1,31 @@
-"""Writing frames as files through an operator: one file per partition, hive directories.
+"""FileSource's writer: files staged under ``_temporary/<job>/``, published by renames on commit.
 
-``FileSource.write_partition(frame, options, index)`` writes one partition: a file named
-``part-<index>-<write id>.<ext>`` under ``path`` (a directory), or, with ``partition_by``,
-one such file in each ``key=value/`` directory its rows fall into, those columns left out of
-the files as Hive does (``listing.hive_dir`` escapes the values; null is
-``__HIVE_DEFAULT_PARTITION__``). It streams through ``op.open(path, "wb")``: the object
-appears only when complete (a put, a multipart upload completed, a renamed temporary file,
-as the service does it), and a failure aborts it, so no reader sees half a file. It returns
-the paths written.
+``FileSource.writer(schema, options, mode)`` returns a ``FileWriter`` (the write protocol,
+``opendal_lab.datasource.writer``), so ``save(FileSource, frame, options)`` and Spark's
+``df.write.format(...).save()`` write the same files:
 
-``FileSource.write(frame, options, partition_by=, executor=, partitions=)`` splits a frame
-into ``partitions`` slices (by default one per ``rows_per_file`` rows, 1,000,000) and runs
-``write_partition`` on each, on ``executor`` (a thread pool by default; a Dask
-``Client.get_executor()`` works the same). One write id, in every file name, keeps the files
-of one write apart from those of others. ``mode``: ``append`` (the default) adds files next
-to those present; ``overwrite`` deletes the files under ``path`` first; ``error`` refuses to
-write where files exist. If a partition fails, the files the others wrote are deleted
-(best effort) and PartitionFailed names the partition; with ``overwrite`` the old files are
-gone by then.
+- ``write(batches)``, per partition: its rows as one file -- or, with ``partition_by``, one
+  file in each ``key=value/`` directory its rows fall into, those columns left out of the
+  files as Hive does (``listing.hive_dir`` escapes the values; null is
+  ``__HIVE_DEFAULT_PARTITION__``) -- under ``<path>/_temporary/<job>/``, a directory every
+  reader skips (``listing``: names starting with ``_``). Each attempt writes under a fresh
+  name, so a partition written again never meets its earlier try. A partition with no rows
+  writes nothing. The message lists the staged files and their rows.
+- ``commit(messages)``: each staged file is renamed to its place,
+  ``<path>/[hive dirs/]part-<partition>-<write id>.<ext>`` (partition order is name order,
+  so a read returns the rows in the order written); with ``overwrite`` the files that were
+  there before are deleted after the new ones are in place, so a failure midway loses
+  nothing (it may leave both). Then the staging directory goes.
+- ``abort(messages)``: the staging directory goes; nothing was published.
+
+On storage without a native rename (S3) the rename is the operator's simulated one (copy,
+then delete), run a few at once. What no object store offers is an atomic switch of many
+files: a reader listing during the commit's renames can see some new files and not
+others. Until the commit, readers see nothing of the write.
+
+Modes: ``append`` (new files next to those present), ``overwrite`` (above), ``error``
+(refuse, before any partition runs, when files are present), ``ignore`` (write nothing
+when files are present). ``FileSource.write`` keeps taking the mode as the ``mode`` option.
 
 Formats: ``format`` (parquet by default), ``compression`` for parquet (Polars' default,
 zstd), ``header`` and ``separator`` for csv.
@@ -25,138 +33,173 @@ zstd), ``header`` and ``separator`` for csv.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
-import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 import polars as pl
 import pyarrow as pa
 
-from opendal_lab.core.errors import AlreadyExists, ConfigInvalid
+from opendal_lab.core.errors import AlreadyExists, ConfigInvalid, NotFound
 from opendal_lab.core.operator import Operator
-from opendal_lab.datasource.api import PartitionFailed, default_workers
 from opendal_lab.datasource.sources.files.listing import hive_dir
 from opendal_lab.datasource.sources.files.options import FileOptions
 
-__all__ = ["EXTENSIONS", "write", "write_partition"]
+__all__ = ["EXTENSIONS", "STAGING", "FileWriter", "Staged", "directory"]
 
 EXTENSIONS = {"parquet": "parquet", "csv": "csv", "ndjson": "ndjson"}
+STAGING = "_temporary"
+RENAMES_AT_ONCE = 16
 
 
-def write_partition(
-    op: Operator, frame: pl.DataFrame | pa.Table, opts: FileOptions, index: int
-) -> list[str]:
-    """Write one partition (module docstring); the paths written, in order."""
-    data = _as_polars(frame)
-    fmt = opts.format or "parquet"
-    base = _directory(opts.path)
-    name = f"part-{index:05d}-{opts.write_id or uuid.uuid4().hex[:12]}.{EXTENSIONS[fmt]}"
-    if not opts.partition_by:
-        pieces = [(base + name, data)]
-    else:
-        _check_partition_by(data, opts)
-        groups = data.partition_by(
-            list(opts.partition_by), as_dict=True, include_key=False, maintain_order=True
-        )
-        pieces = [(base + hive_dir(opts.partition_by, k) + name, g) for k, g in groups.items()]
-    written = []
-    for path, piece in pieces:
-        _write_file(op, path, piece, fmt, opts)
-        written.append(path)
-    return written
+@dataclass(frozen=True)
+class Staged:
+    """One partition's commit message: ``(hive dirs, staged path, rows)`` per file."""
+
+    files: tuple[tuple[str, str, int], ...]
 
 
-def write(
-    source: Any,
-    op: Operator,
-    frame: pl.DataFrame | pa.Table,
-    options: Mapping[str, str],
-    opts: FileOptions,
-    executor: cf.Executor | None,
-    partitions: int | None,
-) -> list[str]:
-    """Split ``frame``, write the slices with ``source.write_partition``; every path written."""
-    data = _as_polars(frame)
-    base = _directory(opts.path)
-    _check_partition_by(data, opts)  # before overwrite deletes anything
-    _prepare_target(op, base, opts.mode)
-    if partitions is not None and partitions < 1:
-        raise ConfigInvalid(
-            f"partitions must be at least 1, not {partitions}", operation="datasource"
-        )
-    count = partitions or max(1, math.ceil(data.height / opts.rows_per_file))
-    step = max(1, math.ceil(data.height / count))
-    slices = [data.slice(i * step, step) for i in range(count)]
-    # Each partition writes with the same id; its index tells the files apart.
-    task_options = {**options, "write_id": opts.write_id or uuid.uuid4().hex[:12]}
-    own = executor is None
-    pool = executor or cf.ThreadPoolExecutor(default_workers(count))
-    futures = [
-        pool.submit(source.write_partition, piece, task_options, i)
-        for i, piece in enumerate(slices)
-    ]
-    try:
-        cf.wait(futures, return_when=cf.FIRST_EXCEPTION)
-        for i, future in enumerate(futures):
-            if future.done() and not future.cancelled() and future.exception() is not None:
-                _fail(op, futures, i, slices[i].height)
-        return [p for f in futures for p in f.result()]
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+@dataclass(eq=False)
+class FileWriter:
+    """Writes one job's files (module docstring); pickled to each worker."""
+
+    source: Any  # the FileSource: opens the operator on the worker
+    opts: FileOptions
+    mode: str
+    schema: pa.Schema
+    job: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    skip: bool = False  # mode=ignore and data was present
+
+    def __post_init__(self) -> None:
+        self.base = directory(self.opts.path)
+        self.fmt = self.opts.format or "parquet"
+        self.staging = f"{self.base}{STAGING}/{self.job}/"
+        self.write_id = self.opts.write_id or self.job
+        _check_partition_by(self.schema.names, self.opts)
+        if self.mode in ("error", "ignore"):
+            present = self._present(first_only=True)
+            if present and self.mode == "error":
+                raise AlreadyExists(
+                    f"FileSource: files already under {self.base or '/'} (first: "
+                    f"{present[0]}); mode=error refuses to write there (use append or "
+                    "overwrite)",
+                    operation="write",
+                    service=self.op.scheme,
+                    path=self.base or "/",
+                )
+            self.skip = bool(present)
+
+    @property
+    def op(self) -> Operator:
+        return cast(Operator, self.source.open_operator(self.opts))
+
+    @property
+    def cluster_by(self) -> list[str]:
+        """Rows of one hive directory to one partition: one file per directory per write."""
+        return list(self.opts.partition_by)
+
+    # -- the write protocol ---------------------------------------------------------------
+    def write(self, batches: Iterator[pa.RecordBatch]) -> Staged:
+        pieces = list(batches)
+        # The batches' own schema: Spark's may differ from the declared one in details
+        # (nullability, a time zone) that Polars does not keep anyway.
+        table = pa.Table.from_batches(pieces) if pieces else self.schema.empty_table()
+        frame = _as_polars(table)
+        if self.skip or frame.height == 0:
+            return Staged(())
+        attempt = uuid.uuid4().hex[:12]
+        name = f"{attempt}.{EXTENSIONS[self.fmt]}"
+        if not self.opts.partition_by:
+            files_of = [("", frame)]
+        else:
+            keys = list(self.opts.partition_by)
+            groups = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
+            files_of = [(hive_dir(keys, k), g) for k, g in groups.items()]
+        op = self.op
+        files = []
+        for dirs, piece in files_of:
+            staged = f"{self.staging}{dirs}{name}"
+            _write_file(op, staged, piece, self.fmt, self.opts)
+            files.append((dirs, staged, piece.height))
+        return Staged(tuple(files))
+
+    def commit(self, messages: list[Staged]) -> None:
+        op = self.op
+        old = self._present() if self.mode == "overwrite" and not self.skip else []
+        ext = EXTENSIONS[self.fmt]
+        moves = [
+            (staged, f"{self.base}{dirs}part-{index:05d}-{self.write_id}.{ext}")
+            for index, message in enumerate(messages)
+            for dirs, staged, _ in message.files
+        ]
+        move = _mover(op)
+        op.run_many(lambda pair: move(*pair), moves, concurrency=RENAMES_AT_ONCE, name="commit")
+        if old:
+            op.delete_many(old)
+        self._clean(op)
+
+    def abort(self, messages: list[Staged | None]) -> None:
+        self._clean(self.op)
+
+    # -- helpers ------------------------------------------------------------------------
+    def paths(self, messages: list[Staged]) -> list[str]:
+        """The published paths ``commit(messages)`` gives, in order."""
+        ext = EXTENSIONS[self.fmt]
+        return [
+            f"{self.base}{dirs}part-{index:05d}-{self.write_id}.{ext}"
+            for index, message in enumerate(messages)
+            for dirs, _, _ in message.files
+        ]
+
+    def _present(self, first_only: bool = False) -> list[str]:
+        """The visible files under the target (staging and other hidden names left out)."""
+        found = []
+        try:
+            for entry in self.op.list(self.base or "/", recursive=True):
+                relative = entry.path[len(self.base) :]
+                if entry.is_file and not any(p[:1] in "_." for p in relative.split("/")):
+                    found.append(entry.path)
+                    if first_only:
+                        break
+        except NotFound:
+            pass
+        return found
+
+    def _clean(self, op: Operator) -> None:
+        with contextlib.suppress(NotFound):
+            op.remove_all(self.staging)
+        # The shared parent goes too when no other write is staging there.
+        with contextlib.suppress(Exception):
+            if not any(True for _ in op.list(f"{self.base}{STAGING}/", recursive=True)):
+                op.delete(f"{self.base}{STAGING}/")
 
 
-def _fail(op: Operator, futures: list[cf.Future[list[str]]], index: int, rows: int) -> None:
-    for f in futures:
-        f.cancel()
-    cf.wait(futures)  # nothing still writing when the written files are removed
-    for f in futures:
-        if f.done() and not f.cancelled() and f.exception() is None:
-            with contextlib.suppress(Exception):
-                op.delete_many(f.result())
-    exc = futures[index].exception()
-    raise PartitionFailed(
-        f"FileSource: writing partition {index} of {len(futures)} ({rows} rows) failed: "
-        f"{type(exc).__name__}: {exc}",
-        source="FileSource",
-        partition=index,
-        spec={"partition": index, "rows": rows},
-    ) from exc
+def _mover(op: Operator) -> Any:
+    if op.capability().rename:
+        return op.rename
+
+    def copy_then_delete(source: str, target: str) -> None:
+        op.copy(source, target)
+        op.delete(source)
+
+    return copy_then_delete
 
 
-def _check_partition_by(data: pl.DataFrame, opts: FileOptions) -> None:
-    missing = [c for c in opts.partition_by if c not in data.columns]
+def _check_partition_by(columns: list[str], opts: FileOptions) -> None:
+    missing = [c for c in opts.partition_by if c not in columns]
     if missing:
         raise ConfigInvalid(
             f"FileSource: partition_by names {', '.join(map(repr, missing))}, not columns "
-            f"of the frame ({', '.join(data.columns)})",
+            f"of the data ({', '.join(columns)})",
             operation="datasource",
         )
-    if len(opts.partition_by) == len(data.columns) and data.columns:
+    if len(opts.partition_by) == len(columns) and columns:
         raise ConfigInvalid(
             "FileSource: partition_by names every column; the files would have none",
             operation="datasource",
         )
-
-
-def _prepare_target(op: Operator, base: str, mode: str) -> None:
-    if mode == "append":
-        return
-    present = [e.path for e in op.list(base or "/", recursive=True) if e.is_file]
-    if not present:
-        return
-    if mode == "error":
-        raise AlreadyExists(
-            f"FileSource: {len(present)} file(s) already under {base or '/'} (first: "
-            f"{present[0]}); mode=error refuses to write there (use append or overwrite)",
-            operation="write",
-            service=op.scheme,
-            path=base or "/",
-        )
-    op.delete_many(present)
 
 
 def _write_file(op: Operator, path: str, frame: pl.DataFrame, fmt: str, opts: FileOptions) -> None:
@@ -170,7 +213,7 @@ def _write_file(op: Operator, path: str, frame: pl.DataFrame, fmt: str, opts: Fi
             frame.write_ndjson(f)
 
 
-def _directory(path: str) -> str:
+def directory(path: str) -> str:
     """``path`` as a directory prefix (``""`` for the root); globs are refused."""
     if any(c in path for c in "*?["):
         raise ConfigInvalid(
@@ -181,11 +224,5 @@ def _directory(path: str) -> str:
     return stripped + "/" if stripped else ""
 
 
-def _as_polars(frame: pl.DataFrame | pa.Table) -> pl.DataFrame:
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    if isinstance(frame, (pa.Table, pa.RecordBatch)):
-        return cast(pl.DataFrame, pl.from_arrow(frame))
-    raise TypeError(
-        f"write needs a polars.DataFrame or a pyarrow.Table, not {type(frame).__name__}"
-    )
+def _as_polars(table: pa.Table) -> pl.DataFrame:
+    return cast(pl.DataFrame, pl.from_arrow(table, rechunk=False))
