@@ -102,6 +102,8 @@ def test_write_id_names_the_files(mem_store: Store) -> None:
 
 
 class _FailSecond(_FaultAccess):
+    layer: FailSecond
+
     def writer(self, path: str, opts: WriteOptions) -> Writer:
         if self.layer.written >= 1:
             return super().writer(path, opts)

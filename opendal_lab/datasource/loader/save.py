@@ -23,8 +23,9 @@ partition, and the groups are dealt to partitions largest first -- so a writer o
 directories writes one file per directory per write. Slices sent to another process carry
 only their own rows (Arrow IPC), not the buffers they were cut from.
 
-All or nothing: when a partition fails, partitions not started are cancelled, the run
-waits for those already running (in any process) and then calls ``abort`` with the
+All or nothing: when a partition fails, partitions not started are cancelled (on a thread
+pool; on other executors every partition runs to its end, since a Dask task "cancelled"
+while running still runs), the run waits for those running and then calls ``abort`` with the
 messages of those that finished, so nothing a partition staged is left; PartitionFailed
 names the partition, its rows and the cause. A partition that fails with a temporary error
 is written again first, as reads are (``retries``; the ``partition_retries`` option): a
@@ -194,7 +195,7 @@ def save(
         with open_executor(executor, len(pieces)) as (pool, in_process):
             if not in_process:
                 check_reachable(pool, resolved, checked, name)
-            messages = _run(pool, task, pieces)
+            messages = _run(pool, task, pieces, cancel=in_process)
             if bar is not None:
                 bar.update(len(pieces))
     finally:
@@ -209,29 +210,38 @@ def save(
     return messages
 
 
-def _run(pool: cf.Executor, task: WriteTask, pieces: list[Rows]) -> list[Any]:
+def _run(pool: cf.Executor, task: WriteTask, pieces: list[Rows], *, cancel: bool) -> list[Any]:
     futures = [pool.submit(write_partition, task, i, rows) for i, rows in enumerate(pieces)]
     try:
         cf.wait(futures, return_when=cf.FIRST_EXCEPTION)
     except BaseException:  # interrupted: stop, clean up, re-raise
-        _fail(task, futures, pieces, None)
+        _fail(task, futures, pieces, None, cancel=cancel)
         raise
     failed = next(
         (i for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception()),
         None,
     )
     if failed is not None:
-        _fail(task, futures, pieces, failed)
+        _fail(task, futures, pieces, failed, cancel=cancel)
     return [f.result() for f in futures]
 
 
 def _fail(
-    task: WriteTask, futures: list[cf.Future[Any]], pieces: list[Rows], index: int | None
+    task: WriteTask,
+    futures: list[cf.Future[Any]],
+    pieces: list[Rows],
+    index: int | None,
+    *,
+    cancel: bool,
 ) -> None:
-    for f in futures:
-        f.cancel()
-    # Wait for every partition still writing, wherever it runs: abort must come last, or a
-    # straggler would stage files after the clean-up.
+    if cancel:
+        # A thread pool cancels only what has not started. Elsewhere nothing is cancelled:
+        # a Dask future's cancel() succeeds on a running task too, which the worker then
+        # finishes unseen -- staging files after abort() cleaned up.
+        for f in futures:
+            f.cancel()
+    # Wait for every partition still writing: abort must come last, or a straggler would
+    # stage files after the clean-up.
     cf.wait(futures)
     done = [
         f.result() if f.done() and not f.cancelled() and f.exception() is None else None
