@@ -23,14 +23,18 @@ What lives where:
   partitions in order, what runs on a worker;
 - ``engines/``: where partitions run (``executors``: threads or a given executor) and the
   Spark / Sail adapter (``spark``, public as ``opendal_lab.datasource.spark``);
-- ``sources/``: built-in sources, a package each: ``files`` (``FileSource``) and ``sql``
-  (``SqlSource``); ``range``: ``RangeSource``, a small example source for docs and tests.
+- ``sources/``: built-in sources, a package each: ``files`` (``FileSource``), ``sql``
+  (``SqlSource``) and ``iceberg`` (``IcebergSource``: importable from here too, but
+  imported on first use of the name, since it imports PyIceberg, the ``iceberg`` extra);
+  ``range``: ``RangeSource``, a small example source for docs and tests.
 
 This package needs polars and pyarrow (``pip install 'opendal-lab[datasource]'``);
 ``import opendal_lab`` does not import it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 try:
     import polars  # noqa: F401
@@ -98,3 +102,13 @@ __all__ = [
     "split_predicate",
     "stream",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``IcebergSource`` on first use: it imports PyIceberg, which nothing else here needs
+    (so it is not in ``__all__``: a star import must not need the ``iceberg`` extra)."""
+    if name == "IcebergSource":
+        from opendal_lab.datasource.sources.iceberg import IcebergSource
+
+        return IcebergSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -504,6 +504,23 @@ def test_io_pyiceberg_reads_the_same(fs: Lake) -> None:
     assert all(isinstance(t.io, PyArrowFileIO) for t in tables)
 
 
+def test_the_package_exports_it_without_importing_pyiceberg() -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "import opendal_lab.datasource as ds\n"
+        "before = 'pyiceberg' in sys.modules\n"
+        "from opendal_lab.datasource.sources.iceberg import IcebergSource\n"
+        "print(json.dumps([before, ds.IcebergSource is IcebergSource,\n"
+        "                  'IcebergSource' in ds.__all__]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [False, True, False]
+
+
 # -- locations ----------------------------------------------------------------------------------
 def test_locations_map_to_opendal_protocols() -> None:
     assert protocol_url("file:///data/wh/x.parquet") == "opendal+fs:///data/wh/x.parquet"
