@@ -525,6 +525,7 @@ def test_the_package_exports_it_without_importing_pyiceberg() -> None:
 def test_locations_map_to_opendal_protocols() -> None:
     assert protocol_url("file:///data/wh/x.parquet") == "opendal+fs:///data/wh/x.parquet"
     assert protocol_url("/data/wh/x.parquet") == "opendal+fs:///data/wh/x.parquet"
+    assert protocol_url("file:/data/wh/x.parquet") == "opendal+fs:///data/wh/x.parquet"
     assert protocol_url("s3://b/wh/x.parquet") == "opendal+s3://b/wh/x.parquet"
     assert protocol_url("s3a://b/wh/x.parquet") == "opendal+s3://b/wh/x.parquet"
     assert protocol_url("opendal+memory://lab/x") == "opendal+memory://lab/x"

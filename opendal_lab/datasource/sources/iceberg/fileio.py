@@ -9,7 +9,7 @@ A location's scheme picks the operator's service, through the ``opendal+<scheme>
 protocols of ``opendal_lab.fsspec``:
 
 - ``opendal+<scheme>://...`` (``opendal+memory://lab/wh/...``): that protocol, as written;
-- ``file://...`` or a plain absolute path: ``opendal+fs``;
+- ``file:///abs/...``, Hadoop's ``file:/abs/...`` or a plain absolute path: ``opendal+fs``;
 - ``s3://``, ``s3a://``, ``s3n://``: ``opendal+s3`` (tables Spark or Java wrote);
 - any other ``<scheme>://`` with an ``opendal+<scheme>`` protocol registered with fsspec.
 
@@ -60,6 +60,8 @@ _S3_PROPERTIES = {
 
 def protocol_url(location: str) -> str:
     """``location`` as an ``opendal+<scheme>://`` URL (module docstring); ConfigInvalid if none."""
+    if location[:6].lower() == "file:/" and location[6:7] != "/":
+        location = location[5:]  # Hadoop's file:/abs/path (Spark's and Java's tables)
     scheme, sep, rest = location.partition("://")
     if not sep:
         if not os.path.isabs(location):
