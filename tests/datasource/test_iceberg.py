@@ -349,6 +349,12 @@ def test_the_declared_schema(fs: Lake) -> None:
     assert schema == ARROW
 
 
+def test_a_table_with_no_snapshot_is_empty(fs: Lake) -> None:
+    got = load(IcebergSource, {**fs.options, "table": "lab.other"})
+    assert got.height == 0
+    assert got.schema == pl.Schema(ARROW)
+
+
 def test_specs_are_json_and_name_the_task(fs: Lake) -> None:
     import json
 
