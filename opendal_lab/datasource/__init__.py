@@ -15,12 +15,14 @@ Every name below is importable from here.
 What lives where:
 
 - ``protocol``: the three methods and the pushdown keywords, ``BaseDataSource``,
-  ``PushdownSource``; ``errors``: what a source did wrong, which partition failed;
+  ``PushdownSource``; ``writer``: the write protocol (``writer(schema, options, mode)``
+  returning ``write`` / ``commit`` / ``abort``, PySpark's ``DataSourceWriter`` shape);
+  ``errors``: what a source did wrong, which partition failed;
   ``filters``: ``Filter``, the neutral form of pushed-down conditions; ``options``:
   reading a source's string options;
 - ``api``: all a source may import from this package -- built-in and third-party alike;
-- ``loader/``: ``load``, ``scan``, ``stream`` and ``save``, finding and checking the source, running its
-  partitions in order, what runs on a worker;
+- ``loader/``: ``load``, ``scan``, ``stream`` and ``save``; finding and checking the
+  source, running its partitions in order, what runs on a worker;
 - ``engines/``: where partitions run (``executors``: threads or a given executor) and the
   Spark / Sail adapter (``spark``, public as ``opendal_lab.datasource.spark``);
 - ``sources/``: built-in sources, a package each: ``files`` (``FileSource``), ``sql``

@@ -173,7 +173,8 @@ def check_writer(writer: Any, name: str) -> Writer:
 def check_message(message: Any, name: str, index: int, count: int) -> Any:
     """``message``, or SourceInvalid when ``write`` returned None."""
     if message is None:
-        where = f"partition {index} of {count}" if index >= 0 and count > 0 else "a partition"
+        where = f"partition {index}" if index >= 0 else "a partition"
+        where += f" of {count}" if index >= 0 and count > 0 else ""
         raise SourceInvalid(
             f"{name}'s writer: write() for {where} returned None; it "
             "must return a commit message (anything picklable but None) saying what it "

@@ -15,6 +15,7 @@ from opendal_lab.core.access import Writer
 from opendal_lab.core.errors import AlreadyExists, ConfigInvalid
 from opendal_lab.core.options import WriteOptions
 from opendal_lab.datasource import FileSource, PartitionFailed, load, save
+from opendal_lab.datasource.sources.files.write import STAGING
 from tests.datasource.files_data import Store, frame, make_store, mem_store, store
 from tests.datasource.writers import BreakingFiles
 from tests.reliability.faults import WriterFaultLayer, _FaultAccess
@@ -42,6 +43,8 @@ def test_round_trip(store: Store, fmt: str) -> None:
     assert all(p.startswith("out/part-0000") and p.endswith(f".{fmt}") for p in written)
     got = load(FileSource, options)
     assert_frame_equal(got.select(df.columns), df)  # partition order is file order
+    # The staging directory is gone too, not only its files.
+    assert not [e.path for e in store.op.list("/", recursive=True) if STAGING in e.path]
 
 
 def test_a_lazy_frame_and_an_arrow_table_are_saved_too(mem_store: Store) -> None:

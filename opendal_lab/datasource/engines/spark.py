@@ -188,7 +188,9 @@ def spark_data_source(
             from pyspark.sql.pandas.types import to_arrow_schema
 
             mode = "overwrite" if overwrite else "append"
-            return _Writer(open_writer(source, dict(self.options), mode, to_arrow_schema(schema)))
+            # A StructType from a JVM Spark; Sail hands over an Arrow schema already.
+            arrow = schema if isinstance(schema, pa.Schema) else to_arrow_schema(schema)
+            return _Writer(open_writer(source, dict(self.options), mode, arrow))
 
         def schema(self) -> Any:
             options, _ = split_progress(self.options)

@@ -19,8 +19,9 @@ streaming engine), a ``pyarrow.Table`` or ``RecordBatch``. They are cut into
 ``partitions`` consecutive slices (by default one per ``PARTITION_BYTES`` of data, at
 least one, at most one per row). A writer may ask for rows to be grouped instead by
 setting ``cluster_by`` (a list of column names): rows with equal values there go to one
-partition, and the groups are dealt to partitions largest first -- so a writer of hive
-directories writes one file per directory per write. Slices sent to another process carry
+partition -- a group a partition, up to ``MAX_GROUPED`` (or ``partitions``) of them, the
+groups dealt to partitions largest first -- so a writer of hive directories writes one
+file per directory per write. Slices sent to another process carry
 only their own rows (Arrow IPC), not the buffers they were cut from.
 
 All or nothing: when a partition fails, partitions not started are cancelled (on a thread
@@ -63,6 +64,7 @@ from opendal_lab.datasource.writer import check_message, check_mode, check_write
 __all__ = ["PARTITION_BYTES", "Rows", "WriteTask", "open_writer", "save", "write_partition"]
 
 PARTITION_BYTES = 64 * 1024 * 1024
+MAX_GROUPED = 256  # partitions of a write grouped by cluster_by, unless told
 
 log = logging.getLogger("opendal_lab.datasource")
 
@@ -187,7 +189,7 @@ def save(
     table = _as_table(data)
     opened = open_writer(source, options, mode, table.schema)
     writer, name = opened.writer, opened.source_name
-    pieces = _split(table, _count(table, partitions), _cluster_by(writer, table, name))
+    pieces = _split(table, partitions, _cluster_by(writer, table, name))
     task = dataclasses.replace(opened, count=len(pieces))
     resolved, checked = opened.source, opened.options
     bar = progress_bar(progress, len(pieces), f"save {name}")
@@ -321,19 +323,28 @@ def _cluster_by(writer: Any, table: pa.Table, name: str) -> list[str]:
     return columns
 
 
-def _split(table: pa.Table, count: int, cluster_by: Sequence[str]) -> list[Rows]:
-    """``count`` consecutive slices, or whole groups of ``cluster_by`` dealt out."""
-    if not cluster_by or count == 1:
+def _split(table: pa.Table, partitions: int | None, cluster_by: Sequence[str]) -> list[Rows]:
+    """Consecutive slices; or whole groups of ``cluster_by``, one partition each (at most
+    ``MAX_GROUPED``, or ``partitions``), dealt out largest first."""
+    if not cluster_by:
+        count = _count(table, partitions)
         step = max(1, math.ceil(table.num_rows / count))
         return [Rows(table.slice(i * step, step)) for i in range(count)]
+    _count(table, partitions)  # checked alike
     frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
     groups = frame.partition_by(list(cluster_by), maintain_order=True)
-    bins: list[list[pl.DataFrame]] = [[] for _ in range(min(count, len(groups)))]
-    sizes = [0] * len(bins)
+    count = min(partitions or MAX_GROUPED, len(groups)) or 1
+    bins: list[list[pl.DataFrame]] = [[] for _ in range(count)]
+    sizes = [0] * count
     for group in sorted(groups, key=lambda g: -g.height):
         smallest = sizes.index(min(sizes))
         bins[smallest].append(group)
         sizes[smallest] += group.height
-    # Back to the schema the writer was given (Polars' strings come back large).
-    return [Rows(pl.concat(b, rechunk=False).to_arrow().cast(table.schema)) for b in bins]
+    pieces = []
+    for b in bins:
+        part = (pl.concat(b, rechunk=False) if len(b) > 1 else b[0]) if b else frame.clear()
+        arrow = part.to_arrow()
+        # Back to the schema the writer was given, where Polars' export differs from it.
+        pieces.append(Rows(arrow if arrow.schema == table.schema else arrow.cast(table.schema)))
+    return pieces

@@ -16,7 +16,10 @@
   so a read returns the rows in the order written); with ``overwrite`` the files that were
   there before are deleted after the new ones are in place, so a failure midway loses
   nothing (it may leave both). Then the staging directory goes.
-- ``abort(messages)``: the staging directory goes; nothing was published.
+- ``abort(messages)``: the staging directory goes; nothing was published. ``save`` calls it
+  once every partition has ended; a JVM Spark calls it without waiting for the tasks it
+  cancelled, so one of those may still stage a file afterwards: it stays under the hidden
+  staging directory, never published (Spark's own file committer has the same window).
 
 On storage without a native rename (S3) the rename is the operator's simulated one (copy,
 then delete), run a few at once. What no object store offers is an atomic switch of many
@@ -25,7 +28,7 @@ others. Until the commit, readers see nothing of the write.
 
 Modes: ``append`` (new files next to those present), ``overwrite`` (above), ``error``
 (refuse, before any partition runs, when files are present), ``ignore`` (write nothing
-when files are present). ``FileSource.write`` keeps taking the mode as the ``mode`` option.
+when files are present).
 
 Formats: ``format`` (parquet by default), ``compression`` for parquet (Polars' default,
 zstd), ``header`` and ``separator`` for csv.
@@ -115,8 +118,14 @@ class FileWriter:
             files_of = [("", frame)]
         else:
             keys = list(self.opts.partition_by)
-            groups = frame.partition_by(keys, as_dict=True, include_key=False, maintain_order=True)
-            files_of = [(hive_dir(keys, k), g) for k, g in groups.items()]
+            if frame.select(pl.col(keys).n_unique()).row(0) == (1,) * len(keys):
+                # One directory (save hands each partition one group): no copy to split.
+                files_of = [(hive_dir(keys, frame.select(keys).row(0)), frame.drop(keys))]
+            else:
+                groups = frame.partition_by(
+                    keys, as_dict=True, include_key=False, maintain_order=True
+                )
+                files_of = [(hive_dir(keys, k), g) for k, g in groups.items()]
         op = self.op
         files = []
         for dirs, piece in files_of:
@@ -171,9 +180,10 @@ class FileWriter:
         with contextlib.suppress(NotFound):
             op.remove_all(self.staging)
         # The shared parent goes too when no other write is staging there.
+        parent = f"{self.base}{STAGING}/"
         with contextlib.suppress(Exception):
-            if not any(True for _ in op.list(f"{self.base}{STAGING}/", recursive=True)):
-                op.delete(f"{self.base}{STAGING}/")
+            if not any(e.path != parent for e in op.list(parent, recursive=True)):
+                op.delete(parent)
 
 
 def _mover(op: Operator) -> Any:
