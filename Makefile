@@ -81,7 +81,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## Print the benchmark tables: the core, s3 (and many small objects behind 20 ms), the fsspec face, each optional layer, the data
-## source loader (files against Polars, SQL against ConnectorX); README.md says what each compares.
+## source loader (files against Polars, SQL against ConnectorX, save against Polars' writer, stream through DuckDB against
+## its read_parquet, Iceberg against PyIceberg); README.md says what each compares.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_s3.py
@@ -90,6 +91,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_layers.py
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_sql.py
+	$(BIN)/python bench/bench_save.py
+	$(BIN)/python bench/bench_arrow.py
+	$(BIN)/python bench/bench_iceberg.py
 	$(BIN)/python bench/bench_widget_matrix.py
 	$(BIN)/python bench/bench_widget_browser.py
 
