@@ -85,11 +85,13 @@ class Dialect:
         """The marker of the ``index``-th (1-based) bound value."""
         return "?"
 
-    def target(self, uri: str, user: str | None, password: str | None) -> str:
-        """The URI handed to the driver's ``connect``."""
+    def target(
+        self, uri: str, user: str | None, password: str | None, *, write: bool = False
+    ) -> str:
+        """The URI handed to the driver's ``connect`` (``write``: for ``SqlSource.writer``)."""
         return uri
 
-    def connect(self, target: str) -> Any:
+    def connect(self, target: str, *, autocommit: bool = False) -> Any:
         try:
             driver = importlib.import_module(self.module)
         except ImportError as exc:
@@ -98,7 +100,10 @@ class Dialect:
                 f"pip install {self.package}",
                 name=self.module,
             ) from exc
-        return driver.connect(target)
+        # Writes run their own BEGIN ... COMMIT (sql.write): the driver's must stay off.
+        return (
+            driver.connect(target, autocommit=autocommit) if autocommit else driver.connect(target)
+        )
 
     def configure(self, cursor: Any, fetch_size: int | None) -> None:
         """Set statement options before a read (the batch size)."""
@@ -133,7 +138,9 @@ class SqliteDialect(Dialect):
     package = "adbc-driver-sqlite"
     text_collation = " COLLATE BINARY"
 
-    def target(self, uri: str, user: str | None, password: str | None) -> str:
+    def target(
+        self, uri: str, user: str | None, password: str | None, *, write: bool = False
+    ) -> str:
         if user or password:
             raise invalid("SQLite has no users: drop the options 'user' and 'password'")
         if uri.startswith("file:") or uri == ":memory:":
@@ -143,16 +150,18 @@ class SqliteDialect(Dialect):
             path, _, query = uri[len("sqlite://") :].partition("?")
             path = unquote(path)
         params = dict(parse_qsl(query))
-        # Read-only: a mistyped path is an error, not a new empty database.
-        params.setdefault("mode", "ro")
+        # Read-only: a mistyped path is an error, not a new empty database. A write may
+        # create the file, as it may create the table (``?mode=rw`` in the URI refuses).
+        params.setdefault("mode", "rwc" if write else "ro")
         return f"file:{quote(path)}?{urlencode(params)}"
 
-    def connect(self, target: str) -> Any:
+    def connect(self, target: str, *, autocommit: bool = False) -> Any:
         # The driver reports a missing file as "failed to allocate memory": say it plainly.
         path, _, query = target.removeprefix("file:").partition("?")
-        if "mode=ro" in query and not os.path.exists(unquote(path)):
+        mode = next((p for p in query.split("&") if p.startswith("mode=")), "")
+        if mode in ("mode=ro", "mode=rw") and not os.path.exists(unquote(path)):
             raise FileNotFoundError(f"no SQLite database at {unquote(path)}")
-        return super().connect(target)
+        return super().connect(target, autocommit=autocommit)
 
     def configure(self, cursor: Any, fetch_size: int | None) -> None:
         # The driver types each batch by its values; a batch as large as the result sees
@@ -220,7 +229,9 @@ class PostgresDialect(Dialect):
     def placeholder(self, index: int) -> str:
         return f"${index}"
 
-    def target(self, uri: str, user: str | None, password: str | None) -> str:
+    def target(
+        self, uri: str, user: str | None, password: str | None, *, write: bool = False
+    ) -> str:
         if not user and not password:
             return uri
         parts = urlsplit(uri)
@@ -285,9 +296,17 @@ class Database:
     on_query: Callable[[str, list[Any]], None] | None = None
 
     @contextlib.contextmanager
-    def connect(self, where: str = "SqlSource", partition: int | None = None) -> Iterator[Any]:
+    def connect(
+        self, where: str = "SqlSource", partition: int | None = None, *, autocommit: bool = False
+    ) -> Iterator[Any]:
         try:
-            conn = self.dialect.connect(self.target)
+            # Dialects of other code may not take ``autocommit``: only writes pass it.
+            dialect = self.dialect
+            conn = (
+                dialect.connect(self.target, autocommit=True)
+                if autocommit
+                else dialect.connect(self.target)
+            )
         except ImportError:
             raise
         except Exception as exc:

@@ -112,6 +112,7 @@ from opendal_lab.datasource.sources.sql.query import (
     parse_options,
     range_sql,
 )
+from opendal_lab.datasource.sources.sql.write import WRITE_MODES, SqlWriter, open_writer
 
 __all__ = ["DRIVERS", "OPTIONS", "SAMPLE_ROWS", "TYPE_NAMES", "Dialect", "SqlError", "SqlSource"]
 
@@ -197,6 +198,14 @@ class SqlSource(PushdownSource):
     def exact_filters(self, filters: Sequence[Filter], options: dict[str, str]) -> list[Filter]:
         config = parse_options(options)
         return self._exact(config, self._shape(config), filters)
+
+    # -- writes (sql.write) -----------------------------------------------------------
+    write_modes = WRITE_MODES
+
+    def writer(self, schema: pa.Schema, options: dict[str, str], mode: str) -> SqlWriter:
+        """A writer of ``schema``'s rows into the ``table`` option's table, committed in
+        one transaction (``opendal_lab.datasource.sources.sql.write``)."""
+        return open_writer(schema, options, mode, self.on_query)
 
     # -- helpers ----------------------------------------------------------------------
     def _shape(self, config: SqlConfig) -> Shape:
