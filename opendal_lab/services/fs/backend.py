@@ -28,6 +28,9 @@
   path again (read and list reopen it). Neither the walk nor the verified inode guards that
   race; only ``openat2(RESOLVE_BENEATH)``-style resolution would, and Python has no binding
   for it. (A stat found by one ``lstat`` has no gap: the answer checked is the one returned.)
+  ``open_fd`` hands out the descriptor ``read`` would read from, opened after the same
+  checks, to a reader that maps the file itself (FileSource's parquet reads): the window is
+  the same one, as the reader never resolves the path again.
 - Atomic writes: data goes to a hidden temporary file beside the target and is renamed into
   place at the end, so a killed write leaves the old content or nothing (``write`` with
   ``if_not_exists`` links instead of renaming, which fails atomically if the target exists).
@@ -360,25 +363,51 @@ class FsService(Service):
             self._remember(rel, st, meta)
         return meta
 
-    def read(self, path: str, opts: ReadOptions) -> bytes:
+    def open_fd(self, path: str) -> int:
+        """A descriptor of the file ``path`` open for reading, after the checks ``read``
+        makes (the root jail); the caller closes it.
+
+        For a local reader that maps the file itself (FileSource hands parquet files to
+        Polars this way): it reads the very inode checked here, so the check-and-use
+        window is ``read``'s (module docstring), no wider -- unlike handing out a path,
+        which the reader would resolve again. Raises ``IsADirectory`` for a directory.
+        """
+        fd = self._open_read(path)
+        try:
+            is_dir = os.fstat(fd).st_mode & _S_IFMT == _S_IFDIR
+        except OSError as err:
+            os.close(fd)
+            raise self._error(err, "read", path) from err
+        if is_dir:
+            os.close(fd)
+            raise IsADirectory("read of a directory", service=SCHEME, path=path)
+        return fd
+
+    def _open_read(self, path: str) -> int:
+        """``path`` opened for reading inside the root: the directories on the way walked
+        (or verified), the last component opened without following a symlink unless it
+        leads inside the root."""
         if path.endswith("/"):
             raise IsADirectory("read of a directory path", service=SCHEME, path=path)
         if "/" in path:  # check the directories on the way; the last component is opened below
             self._resolve(parent(path), "read", shown=path, reads=True)
         os_path = self._root + "/" + path
         try:
-            fd = os.open(os_path, _O_READ)
+            return os.open(os_path, _O_READ)
         except OSError as err:
             if err.errno == errno.ELOOP:  # the last component is a symlink: check where it leads
                 self._check_link(os_path, "read", path)
                 try:
-                    fd = os.open(os_path, _O_READ & ~getattr(os, "O_NOFOLLOW", 0))
+                    return os.open(os_path, _O_READ & ~getattr(os, "O_NOFOLLOW", 0))
                 except OSError as err2:
                     raise self._error(err2, "read", path) from err2
             elif err.errno == errno.ENOTDIR:  # a parent is a file: no such object, as stat says
                 raise NotFound("no such file", service=SCHEME, path=path) from err
             else:
                 raise self._error(err, "read", path) from err
+
+    def read(self, path: str, opts: ReadOptions) -> bytes:
+        fd = self._open_read(path)
         try:
             st = os.fstat(fd)  # of the file opened: conditions hold for the bytes read below
             length = st.st_size

@@ -14,7 +14,9 @@ file, and decodes only this group's pages of the projected columns -- about twic
 as pyarrow followed by the conversion to Polars, which this replaced (bench/bench_loader.py).
 Should Polars still ask for bytes that were not fetched (it does not today:
 ``slice`` prunes the other row groups, projection the other columns), the read is retried
-once with the group's whole span.
+once with the group's whole span. On the ``fs`` service with the default layers there is
+nothing to fetch: Polars is handed the file itself, opened through the root jail
+(``local``), and reads the group's pages of the projected columns from its mapping.
 
 A spec planned without ``chunks`` (by hand, or by an older planner) still reads: its footer
 is then read and parsed here.
@@ -24,13 +26,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 
 from opendal_lab.core.operator import Operator
 from opendal_lab.datasource.api import Filter
 from opendal_lab.datasource.sources.files.listing import FileEntry
+from opendal_lab.datasource.sources.files.local import local_service, open_local
 from opendal_lab.datasource.sources.files.options import FileFormatError
 from opendal_lab.datasource.sources.files.parquet import (
     LOCAL_SCHEMES,
@@ -122,6 +125,17 @@ def read_row_group(
     """The rows of the row group ``spec`` names that ``query`` wants; None when none."""
     if "chunks" not in spec:
         spec = _spec_from_footer(op, path, spec)
+    service = local_service(op)
+    if service is not None:
+        with open_local(service, [path]) as (fh,):
+            try:
+                return _read_open(fh, path, spec, query, check)
+            except pl.exceptions.PolarsError as exc:
+                failed = exc.with_traceback(None)  # its frames hold the file open
+            except FileFormatError as exc:
+                raise exc.with_traceback(None)  # noqa: B904 -- the same error, frames dropped
+        group = spec["row_group"]
+        raise FileFormatError(f"{path}: cannot read row group {group}: {failed}", path) from failed
     size = int(spec["size"])
     chunks: dict[str, list[int]] = spec["chunks"]
     wanted = set(query.columns) | {f.column for f in query.filters}
@@ -137,6 +151,18 @@ def read_row_group(
         except pl.exceptions.PolarsError as exc:
             group = spec["row_group"]
             raise FileFormatError(f"{path}: cannot read row group {group}: {exc}", path) from exc
+
+
+def _read_open(
+    fh: IO[bytes], path: str, spec: Mapping[str, Any], query: Query, check: Check
+) -> pl.DataFrame | None:
+    """The group's rows from the file open (``local``): Polars maps it and reads only the
+    group's pages of the columns needed. A failure's traceback holds the LazyFrame, which
+    holds the file open (Polars keeps its own duplicate of the descriptor): the caller
+    drops it."""
+    lf = pl.scan_parquet(fh)
+    check(path, lf.collect_schema())
+    return finish(lf.slice(int(spec["first_row"]), int(spec["rows"])), query)
 
 
 def _read_sparse(
