@@ -1,7 +1,8 @@
 """Every JVM Spark case of test_spark_jvm.py, in one Spark session: run in the Spark virtualenv.
 
 ``python spark_jvm_job.py <config.json> <result.json>``: the config names the files the test
-wrote (``hive``, ``broken``, ``sqlite`` and a ``logs`` directory); the result is one JSON
+wrote (``hive``, ``broken``, ``sqlite``), a ``logs`` directory and an ``out`` one to write
+into; the result is one JSON
 document, ``{case: {...}}``, where a case that raised holds ``{"error": "<type>: <message>"}``
 instead of its values. Dates are written as ISO strings, and ``types`` says which Python
 types Spark's rows held.
@@ -27,6 +28,7 @@ from typing import Any
 from opendal_lab.datasource import FileSource, RangeSource, SqlSource
 from opendal_lab.datasource.spark import spark_data_source
 from tests.datasource.sources import Liar, Pruning, read_log
+from tests.datasource.writers import BreakingFiles, Ledger, ledger
 
 # The filtered queries; test_spark_jvm.py computes their answers with Polars.
 FILES_QUERY = "year = 2024 AND n > 1110 AND country IN ('NL')"
@@ -170,6 +172,49 @@ def case_python_options(spark: Any, config: dict[str, str]) -> dict[str, Any]:
     return {"ids": sorted(r["id"] for r in df.collect())}
 
 
+def written(root: str) -> list[str]:
+    """Every file under ``root`` (staging included), relative, sorted."""
+    base = Path(root)
+    return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+
+
+def to_write(spark: Any, count: int, partitions: int) -> Any:
+    return spark.range(0, count, numPartitions=partitions).selectExpr(
+        "id AS n", "concat('s', CAST(id % 5 AS STRING)) AS s", "CAST(id % 3 AS INT) AS k"
+    )
+
+
+def case_write(spark: Any, config: dict[str, str]) -> dict[str, Any]:
+    spark.dataSource.register(spark_data_source(FileSource, name="lab_files_w"))
+    options = {"uri": f"fs://{config['out']}", "path": "out/"}
+    to_write(spark, 1000, 4).write.format("lab_files_w").options(**options).mode("append").save()
+    appended = written(config["out"])
+    to_write(spark, 10, 2).write.format("lab_files_w").options(**options).mode("overwrite").save()
+    overwritten = written(config["out"])
+    back = rows(spark.read.format("lab_files_w").options(**options).load(), "n")
+    hive = {**options, "path": "hive/", "partition_by": "k"}
+    to_write(spark, 300, 2).write.format("lab_files_w").options(**hive).mode("append").save()
+    return {"appended": appended, "overwritten": overwritten, "read_back": back}
+
+
+def case_write_broken(spark: Any, config: dict[str, str]) -> dict[str, Any]:
+    spark.dataSource.register(spark_data_source(BreakingFiles, name="lab_files_breaking"))
+    options = {"uri": f"fs://{config['out']}", "path": "out/", "fail_at": "600"}
+    before = written(config["out"])
+    writer = to_write(spark, 1000, 4).write.format("lab_files_breaking").options(**options)
+    raised = error_of(lambda: writer.mode("overwrite").save())
+    return {"before": before, "after": written(config["out"]), "raised": raised}
+
+
+def case_ledger(spark: Any, config: dict[str, str]) -> dict[str, Any]:
+    spark.dataSource.register(spark_data_source(Ledger, name="lab_ledger"))
+    log = os.path.join(config["logs"], "ledger.jsonl")
+    to_write(spark, 1000, 4).write.format("lab_ledger").option("log", log).mode("append").save()
+    none = to_write(spark, 100, 2).write.format("lab_ledger").options(log=log, message="none")
+    raised = error_of(lambda: none.mode("overwrite").save())
+    return {"ledger": ledger(log), "raised": raised}
+
+
 CASES: dict[str, Callable[[Any, dict[str, str]], dict[str, Any]]] = {
     "range": case_range,
     "files": case_files,
@@ -179,6 +224,9 @@ CASES: dict[str, Callable[[Any, dict[str, str]], dict[str, Any]]] = {
     "broken": case_broken,
     "liar": case_liar,
     "python_options": case_python_options,
+    "write": case_write,
+    "write_broken": case_write_broken,
+    "ledger": case_ledger,
 }
 
 

@@ -108,7 +108,9 @@ def write_inputs(base: Path) -> dict[str, str]:
 
     logs = base / "logs"
     logs.mkdir()
+    (base / "out").mkdir()
     return {
+        "out": str(base / "out"),
         "hive": str(hive),
         "broken": str(broken),
         "sqlite": str(base / "t.db"),
@@ -293,6 +295,50 @@ def test_a_source_lying_about_its_schema_fails_the_query_on_spark(jvm: dict[str,
 
 def test_by_module_and_class_options_on_spark(jvm: dict[str, Any]) -> None:
     assert case(jvm, "python_options")["ids"] == list(range(50))
+
+
+def test_file_source_writes_on_spark(jvm: dict[str, Any]) -> None:
+    got = case(jvm, "write")
+    # One file per Spark partition, named in partition order; nothing left staged.
+    assert [p.split("-")[:2] for p in got["appended"]] == [
+        ["out/part", f"0000{i}"] for i in range(4)
+    ]
+    assert len(got["overwritten"]) == 2
+    assert not [p for p in got["overwritten"] if "_temporary" in p]
+    want = pl.DataFrame({"n": range(10), "s": [f"s{n % 5}" for n in range(10)]})
+    assert got["read_back"] == [[*r, r[0] % 3] for r in want.rows()]
+    out = f"{jvm['base']}/out"
+    loaded = load(FileSource, {"uri": f"fs://{out}", "path": "out/"}).sort("n")
+    assert loaded.rows() == [tuple(r) for r in got["read_back"]]
+    hive = load(FileSource, {"uri": f"fs://{out}", "path": "hive/", "hive_schema": "k:int32"})
+    assert sorted(hive["n"].to_list()) == list(range(300))
+    assert hive.filter(pl.col("n") % 3 != pl.col("k")).height == 0
+
+
+def test_a_partition_failing_mid_write_leaves_nothing_on_spark(jvm: dict[str, Any]) -> None:
+    got = case(jvm, "write_broken")
+    assert got["raised"] is not None
+    assert "broken on purpose after staging 1 file" in got["raised"]
+    # The old files kept, none of the new ones published. Spark calls abort() without
+    # waiting for the tasks it cancelled, so one may stage a file after the clean-up: it
+    # can only be under the hidden staging directory.
+    visible = [p for p in got["after"] if "/_temporary/" not in p]
+    assert visible == got["before"]
+    assert got["before"]
+    assert all(p.startswith("out/_temporary/") for p in set(got["after"]) - set(visible))
+
+
+def test_commit_gets_every_message_and_abort_runs_on_spark(jvm: dict[str, Any]) -> None:
+    got = case(jvm, "ledger")
+    calls = [r["call"] for r in got["ledger"]]
+    assert calls[:5] == ["write"] * 4 + ["commit"]
+    # In partition order: a JVM Spark collects the messages by partition.
+    assert got["ledger"][4]["messages"] == [{"rows": 250}] * 4
+    assert got["ledger"][4]["mode"] == "append"
+    assert got["raised"] is not None
+    assert "write() for partition" in got["raised"]
+    assert "returned None" in got["raised"]
+    assert calls[-1] == "abort"
 
 
 def test_spark_leaves_no_process_behind(jvm: dict[str, Any]) -> None:
