@@ -13,6 +13,9 @@ import decimal
 import os
 import pickle
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,6 +246,42 @@ def test_partitions_on_threads_wait_for_the_lock(db: Path) -> None:
         save(SqlSource, frame(800, offset=4000), opts(db), partitions=8, executor=pool)
     assert_frame_equal(read(db), frame(4800))
     assert staging_tables(db) == []
+
+
+_HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")  # as a commit's last moment: readers locked out
+conn.execute("DELETE FROM t WHERE n >= 5")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+"""
+
+
+def test_a_read_waits_for_a_commit_holding_the_lock(db: Path) -> None:
+    save(SqlSource, frame(10), opts(db))
+    # Another process: POSIX locks do not separate threads, nor this process's two SQLites.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with cf.ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read, db)
+            time.sleep(0.2)  # likely reaching the lock first; the answer is the same either way
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            got = reading.result()
+    finally:
+        holder.stdin.close()
+        assert holder.wait(timeout=60) == 0
+    assert_frame_equal(got, frame(5))  # waited, then saw the whole commit
 
 
 def test_a_commit_failing_midway_rolls_back_entirely(db: Path) -> None:

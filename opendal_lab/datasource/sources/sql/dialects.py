@@ -1,11 +1,12 @@
-"""The databases SqlSource reads: a Dialect per database, found by URI scheme, and the
-statements run on them.
+"""The databases SqlSource reads and writes: a Dialect per database, found by URI scheme, and
+the statements run on them (what only writes need is in ``tables``).
 
 A ``Dialect`` holds what differs between databases: the ADBC driver module and the pip
 package that provides it (imported on first use), the URI the driver takes, the parameter
 marker, how result columns get their Arrow types, and which column types compare exactly
 as Polars does. ``DRIVERS`` maps URI schemes to them; a new database is a subclass and an
-entry there.
+entry there. SQLite connections wait for the database's lock (``busy_timeout_ms``): it has
+one writer at a time, and a write's commit holds readers off for a moment.
 
 ``Database`` opens connections and runs statements for one source and maps every driver
 error, in one place, to ``SqlError``: its message names the partition (when there is one)
@@ -137,6 +138,7 @@ class SqliteDialect(Dialect):
     module = "adbc_driver_sqlite.dbapi"
     package = "adbc-driver-sqlite"
     text_collation = " COLLATE BINARY"
+    busy_timeout_ms = 120_000
 
     def target(
         self, uri: str, user: str | None, password: str | None, *, write: bool = False
@@ -161,7 +163,16 @@ class SqliteDialect(Dialect):
         mode = next((p for p in query.split("&") if p.startswith("mode=")), "")
         if mode in ("mode=ro", "mode=rw") and not os.path.exists(unquote(path)):
             raise FileNotFoundError(f"no SQLite database at {unquote(path)}")
-        return super().connect(target, autocommit=autocommit)
+        conn = super().connect(target, autocommit=autocommit)
+        try:
+            # One writer at a time: wait for the lock (a write's staging, its commit) rather
+            # than fail with "database is locked" -- readers too, while a commit holds it.
+            with contextlib.closing(conn.cursor()) as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def configure(self, cursor: Any, fetch_size: int | None) -> None:
         # The driver types each batch by its values; a batch as large as the result sees

@@ -11,6 +11,11 @@ name on Spark and Sail (``python_module="opendal_lab.datasource.sources.sql"``,
                      "query": "SELECT o.*, c.region FROM orders o JOIN customers c USING (cid)",
                      "partition_column": "amount", "num_partitions": "16"})
 
+It writes too (``writer``, ``write_modes``: append, overwrite, error, ignore): ``save(SqlSource,
+frame, {"uri": ..., "table": "orders"}, mode="append")`` or ``df.write.format(...)``, each
+partition staged in a table of its own and all of them moved into ``table`` in one
+transaction -- ``sql.write`` says how, which types change on the way, and why.
+
 Options:
 
 - ``uri``: the database. ``sqlite:///abs/path.db``, ``sqlite://rel/path.db`` (URIs:

@@ -78,9 +78,6 @@ class Tables:
         """An unquoted identifier as the database stores it."""
         return name
 
-    def prepare(self, conn: Any, run: Run) -> None:
-        """Set up a new write connection."""
-
     def column_type(self, dtype: pa.DataType) -> str | None:
         """The column type a new table gets for ``dtype``; None when there is none."""
         raise NotImplementedError
@@ -111,16 +108,11 @@ def _like(prefix: str) -> str:
 
 
 class SqliteTables(Tables):
-    """SQLite: one writer at a time, so a write transaction takes the lock up front, and
-    a connection waits ``BUSY_TIMEOUT_MS`` for it instead of failing."""
+    """SQLite: one writer at a time, so a write transaction takes the lock up front (and
+    waits for it: ``SqliteDialect.busy_timeout_ms``)."""
 
     begin = "BEGIN IMMEDIATE"
     schemas = False  # main: the driver stages nowhere else, and no other file is attached
-    BUSY_TIMEOUT_MS = 120_000
-
-    def prepare(self, conn: Any, run: Run) -> None:
-        with contextlib.closing(run(conn, f"PRAGMA busy_timeout = {self.BUSY_TIMEOUT_MS}", [])):
-            pass
 
     def column_type(self, dtype: pa.DataType) -> str | None:
         # Declared types that SqlSource's reads map back (dialects.sqlite_type).

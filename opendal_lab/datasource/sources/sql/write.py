@@ -46,7 +46,8 @@ as date32; decimals are stored as REAL (float64), times as text (string). A colu
 refused in ``writer``, naming the column.
 
 SQLite: one writer at a time. Partitions stage in turn, each waiting (``PRAGMA
-busy_timeout``) for the lock instead of failing with "database is locked", and every write
+busy_timeout``, set on every connection by ``SqliteDialect``, reads' too: a commit's lock
+holds readers off for its moment) instead of failing with "database is locked", and every write
 transaction takes the lock at ``BEGIN IMMEDIATE``: a transaction that read first and then
 asked to write could be refused at once to avoid a deadlock. The file is opened with
 ``mode=rwc`` (created when missing, as the table is; ``?mode=rw`` in the URI refuses);
@@ -361,7 +362,6 @@ class SqlWriter:
         db = self.config.database
         run = _runner(db, where)
         with db.connect(where, autocommit=True) as conn:
-            self.config.tables.prepare(conn, run)
             _execute(run, conn, self.config.tables.begin)
             try:
                 yield conn, run
