@@ -335,6 +335,16 @@ def test_abort_finds_staging_tables_without_messages(db: Path) -> None:
     assert staging_tables(db) == []
 
 
+def test_commit_takes_the_named_attempts_and_drops_the_others(db: Path) -> None:
+    writer = SqlSource().writer(pa.schema([("n", pa.int64())]), opts(db), "append")
+    writer.write(iter([pa.record_batch({"n": [1]})]))  # an attempt whose task was run again
+    again = writer.write(iter([pa.record_batch({"n": [2]})]))
+    assert len(staging_tables(db)) == 2
+    writer.commit([again])
+    assert sqlite_rows(db) == [(2,)]
+    assert staging_tables(db) == []
+
+
 # -- bad input -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("options", "message"),

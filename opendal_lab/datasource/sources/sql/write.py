@@ -17,7 +17,8 @@ them all into the target in one transaction.
 - ``commit(messages)``: ONE transaction on one connection -- the target created when it is
   missing, emptied first for ``overwrite`` (``DELETE``), then ``INSERT INTO target (cols)
   SELECT cols FROM staging`` for each staging table in partition order (columns by name:
-  the target may have more, with their defaults), and the staging tables dropped -- then
+  the target may have more, with their defaults), and the job's staging tables dropped
+  (those of attempts no message names too: Spark may run a task again) -- then
   ``COMMIT``. Readers see every row of the write or none; a failure anywhere (a PRIMARY
   KEY duplicate, a NOT NULL column) rolls it all back, and the staging tables are dropped
   after.
@@ -324,8 +325,10 @@ class SqlWriter:
                             f"INSERT INTO {table.sql} ({columns}) "
                             f"SELECT {columns} FROM {self._staging_sql(name)}",
                         )
-                for name in staged:
-                    _execute(run, conn, f"DROP TABLE {self._staging_sql(name)}")
+                # With any this job staged and no message names: an attempt Spark ran again.
+                found = self.config.tables.staged(conn, self._schema, self.prefix, run)
+                for name in sorted({*staged, *found}):
+                    _execute(run, conn, f"DROP TABLE IF EXISTS {self._staging_sql(name)}")
         except BaseException:
             # The transaction rolled back, with its DROPs: the staging tables go now.
             with contextlib.suppress(Exception):
