@@ -211,3 +211,45 @@ def test_a_partition_failing_twice_with_a_temporary_error_is_retried(
     df = spark.read.format("lab_flaky").options(**flaky(tmp_path, "temporary", 2)).load()
     assert to_polars(df).sort("n").rows() == numbers(60).rows()
     assert attempts(tmp_path) == 3  # Spark's worker ran the same retries as load
+
+
+def test_register_makes_python_and_named_formats_in_one_call(spark: Any, tmp_path: Path) -> None:
+    from opendal_lab.datasource.spark import register
+
+    assert register(spark, lab_reg_numbers=Numbers, lab_reg_files=FileSource) == [
+        "python",
+        "lab_reg_numbers",
+        "lab_reg_files",
+    ]
+    by_name = (
+        spark.read.format("python")
+        .option("python_module", "opendal_lab.datasource.range")
+        .option("python_class", "RangeSource")
+        .option("rows", "40")
+        .load()
+    )
+    assert sorted(r["id"] for r in by_name.collect()) == list(range(40))
+    named = spark.read.format("lab_reg_numbers").option("rows", "25").load()
+    assert to_polars(named).sort("n").rows() == numbers(25).rows()
+    pl.DataFrame({"n": [1, 2]}).write_parquet(tmp_path / "a.parquet")
+    files = spark.read.format("lab_reg_files").options(uri=f"fs://{tmp_path}", path="*.parquet")
+    assert to_polars(files.load())["n"].to_list() == [1, 2]
+
+
+def test_register_refuses_bad_input_before_registering(spark: Any) -> None:
+    from opendal_lab.core.errors import ConfigInvalid
+    from opendal_lab.datasource import SourceInvalid
+    from opendal_lab.datasource.spark import register
+
+    with pytest.raises(TypeError, match="needs a SparkSession"):
+        register(object())
+    with pytest.raises(ConfigInvalid, match="format name 'python'"):
+        register(spark, python=Numbers)
+    with pytest.raises(ConfigInvalid, match="format name 'my-source'"):
+        register(spark, **{"my-source": Numbers})
+    with pytest.raises(ConfigInvalid, match=r"'lab_twice' given twice"):
+        register(spark, lab_twice=Numbers, LAB_TWICE=Numbers)
+    with pytest.raises(SourceInvalid, match="str is not a data source"):
+        register(spark, lab_nothing="not a source")
+    with pytest.raises(Exception, match="lab_never"):
+        spark.read.format("lab_never").load().collect()  # nothing was registered
