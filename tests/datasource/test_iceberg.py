@@ -7,7 +7,6 @@ is compared with ``table.scan(...).to_arrow()`` of the same snapshot, filter and
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -542,24 +541,6 @@ def test_locations_map_to_opendal_protocols() -> None:
 
 
 # -- by name on Sail ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    pytest.importorskip("pysail")
-    pytest.importorskip("pyspark.sql.datasource")
-    import pyspark
-    from pysail.spark import SparkConnectServer
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
-    server = SparkConnectServer(ip="127.0.0.1", port=0)
-    server.start(background=True)
-    _, port = server.listening_address
-    session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
-    try:
-        yield session
-    finally:
-        session.stop()
-        server.stop()
 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")

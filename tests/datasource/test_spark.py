@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +19,6 @@ pytest.importorskip("pyspark.sql.datasource")
 
 # PySpark 4.2 warns that it does not fully support pandas 3; the adapter does not use pandas.
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    import pyspark
-    from pysail.spark import SparkConnectServer
-    from pyspark.sql import SparkSession
-
-    # Under pytest-xdist ``__main__`` has no spec, so pyspark's Connect dependency check
-    # thinks it runs doctests and imports its test helpers, which exit when they find no
-    # Spark installation. A Spark Connect client needs none: point them at the package.
-    os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
-
-    server = SparkConnectServer(ip="127.0.0.1", port=0)
-    server.start(background=True)
-    _, port = server.listening_address
-    session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
-    try:
-        yield session
-    finally:
-        session.stop()
-        server.stop()
 
 
 def to_polars(df: Any) -> pl.DataFrame:
@@ -246,7 +222,7 @@ def test_register_refuses_bad_input_before_registering(spark: Any) -> None:
     with pytest.raises(ConfigInvalid, match="format name 'python'"):
         register(spark, python=Numbers)
     with pytest.raises(ConfigInvalid, match="format name 'my-source'"):
-        register(spark, **{"my-source": Numbers})
+        register(spark, **{"my-source": Numbers})  # type: ignore[arg-type]
     with pytest.raises(ConfigInvalid, match=r"'lab_twice' given twice"):
         register(spark, lab_twice=Numbers, LAB_TWICE=Numbers)
     with pytest.raises(SourceInvalid, match="str is not a data source"):

@@ -13,10 +13,8 @@ from polars.testing import assert_frame_equal
 from opendal_lab.datasource import FileSource, load
 from opendal_lab.datasource.spark import spark_data_source
 from tests.datasource.files_data import Store, make_store
-from tests.datasource.test_spark import spark, to_polars
+from tests.datasource.test_spark import to_polars
 from tests.datasource.writers import BreakingFiles, Ledger, ledger
-
-__all__ = ["spark"]  # the module's Sail session, a fixture
 
 pytest.importorskip("pysail")
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")

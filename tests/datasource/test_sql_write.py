@@ -10,13 +10,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime
 import decimal
-import os
 import pickle
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -400,25 +398,6 @@ def test_the_writer_pickles_without_showing_the_password(db: Path) -> None:
 
 
 # -- on Sail -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    pytest.importorskip("pysail")
-    pytest.importorskip("pyspark.sql.datasource")
-    import pyspark
-    from pysail.spark import SparkConnectServer  # type: ignore[import-untyped]
-    from pyspark.sql import SparkSession
-
-    # As tests/datasource/test_spark.py: pyspark's Connect check wants a SPARK_HOME.
-    os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
-    server = SparkConnectServer(ip="127.0.0.1", port=0)
-    server.start(background=True)
-    _, port = server.listening_address
-    session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
-    try:
-        yield session
-    finally:
-        session.stop()
-        server.stop()
 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")

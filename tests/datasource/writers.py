@@ -84,7 +84,7 @@ class LedgerWriter(DataSourceWriter):
 
 
 class Ledger(BaseDataSource):
-    write_modes = ("append", "overwrite")
+    write_modes: tuple[str, ...] = ("append", "overwrite")
 
     def infer_schema(self, options: dict[str, str]) -> pa.Schema:
         return SCHEMA
