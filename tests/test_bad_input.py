@@ -376,7 +376,8 @@ def test_from_service_needs_an_access() -> None:
         Operator.from_service(123)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("simulate", ["yes", 1, SimulateLayer], ids=repr)
+# Text ("none", {"stat_dir": False}) is config now: tests/core/test_simulate_builders.py.
+@pytest.mark.parametrize("simulate", [b"none", 1, SimulateLayer], ids=repr)
 def test_simulate_must_be_a_layer_instance(simulate: Any) -> None:
     with pytest.raises(TypeError):
         Operator("memory", name=f"bad-input-{uuid.uuid4().hex}", simulate=simulate)

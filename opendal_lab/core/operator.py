@@ -8,7 +8,11 @@ back the same way. The default stack, innermost first, is::
 ``Operator("fs", root="/data")``, ``Operator.from_uri("memory://scratch")`` and
 ``Operator.from_service(svc)`` build one; ``op.layer(L)`` returns a new operator with ``L``
 outermost; ``op.with_simulate(SimulateLayer(stat_dir=False))`` swaps the simulate layer
-(``None`` drops it). Method names and keyword options follow the ``opendal`` binding.
+(``None`` drops it). ``simulate=`` also takes config: ``{"create_dir": False}``, ``"none"``,
+``"default"``, and the keys ``simulate.<switch>=false`` (a URI query,
+``memory://x?simulate.create_dir=false``, or fsspec ``storage_options``); every route reads
+it through ``simulate_layer`` (``core/layers/simulate.py``). Method names and keyword
+options follow the ``opendal`` binding.
 
 Introspection: ``op.native_capability()``, ``op.capability()``, ``op.stack`` (every level
 with the capability after it), ``op.capability_changes()`` and ``op.capability_report()``
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from opendal_lab.core import path as paths
-from opendal_lab.core.access import Access, AccessInfo, BaseLayer, Layer, plain_call
+from opendal_lab.core.access import Access, AccessInfo, Layer, plain_call
 from opendal_lab.core.capability import Capability, group_of
 from opendal_lab.core.errors import (
     ConfigInvalid,
@@ -49,7 +53,7 @@ from opendal_lab.core.file import RangeReader, StreamWriter, TextWriteFile, Writ
 from opendal_lab.core.layers.complete import CompleteLayer
 from opendal_lab.core.layers.correctness_check import CorrectnessCheckLayer
 from opendal_lab.core.layers.error_context import ErrorContextLayer, add_context, chained_cause
-from opendal_lab.core.layers.simulate import SimulateLayer
+from opendal_lab.core.layers.simulate import SimulateSpec, simulate_layer, switch_keys
 from opendal_lab.core.options import (
     DEFAULT_COPY,
     DEFAULT_DELETE,
@@ -129,6 +133,15 @@ class CapabilityReport(dict[str, FieldState]):
         )
 
 
+def _simulate_of(simulate: Any, switches: Mapping[str, Any], scheme: str) -> Layer | None:
+    """The simulate layer of ``simulate=`` plus ``simulate.<switch>`` keys; the default one
+    when neither is given."""
+    try:
+        return simulate_layer("default" if simulate is _DEFAULT else simulate, switches)
+    except ConfigInvalid as err:
+        raise err.fill("", scheme, None) from None
+
+
 def _default_layers(simulate: Layer | None) -> list[Layer]:
     stack: list[Layer] = [ErrorContextLayer()]
     if simulate is not None:
@@ -145,7 +158,7 @@ class Operator:
         scheme: str,
         /,
         *,
-        simulate: BaseLayer | None = _DEFAULT,
+        simulate: SimulateSpec = _DEFAULT,
         layers: Sequence[Layer | str | Mapping[str, Any]] | str = (),
         **config: Any,
     ) -> None:
@@ -154,15 +167,17 @@ class Operator:
                 f"Operator(scheme): scheme must be str, got {type(scheme).__name__}; "
                 "use Operator.from_service() for a service object"
             )
+        # Read before the service is built: a bad setting costs no connection.
+        layer = _simulate_of(simulate, switch_keys(config), scheme)
         self._scheme_config: tuple[str, dict[str, Any]] | None = (scheme, dict(config))
-        self._setup(build_service(scheme, config), simulate, layers)
+        self._setup(build_service(scheme, config), layer, layers)
 
     @classmethod
     def from_service(
         cls,
         service: Access,
         *,
-        simulate: BaseLayer | None = _DEFAULT,
+        simulate: SimulateSpec = _DEFAULT,
         layers: Sequence[Layer | str | Mapping[str, Any]] | str = (),
     ) -> Operator:
         """An operator over an already built service (or any ``Access``)."""
@@ -170,26 +185,24 @@ class Operator:
             raise TypeError(f"from_service() needs an Access, got {type(service).__name__}")
         op = cls.__new__(cls)
         op._scheme_config = None
-        op._setup(service, simulate, layers)
+        op._setup(service, _simulate_of(simulate, {}, service.info().scheme), layers)
         return op
 
     @classmethod
     def from_uri(cls, uri: str, /, **config: Any) -> Operator:
-        """``memory://name``, ``fs:///abs/dir``, ``file:///abs/dir``; query keys are config."""
+        """``memory://name``, ``fs:///abs/dir``, ``file:///abs/dir``; query keys are config
+        (``?simulate=none``, ``?simulate.create_dir=false``: the simulate layer's)."""
         scheme, from_uri = parse_uri(uri)
         # ?layers=logging,retry in the query sits below layers given as a keyword.
         layers = [
             *build_layers(from_uri.pop("layers", ())),
             *build_layers(config.pop("layers", ())),
         ]
-        simulate = config.pop("simulate", _DEFAULT)
+        # A keyword wins over the query, as for every key; simulate.<switch> keys stay config.
+        simulate = config.pop("simulate", from_uri.pop("simulate", _DEFAULT))
         return cls(scheme, simulate=simulate, layers=layers, **{**from_uri, **config})
 
-    def _setup(
-        self, service: Access, simulate: BaseLayer | None, layers: Sequence[Any] | str
-    ) -> None:
-        if simulate is _DEFAULT:
-            simulate = SimulateLayer(warn_unneeded=False)
+    def _setup(self, service: Access, simulate: Layer | None, layers: Sequence[Any] | str) -> None:
         # Names and dicts become layers (URI queries, config files).
         layers = build_layers(layers)
         for layer in (*layers, *([simulate] if simulate is not None else [])):
@@ -226,11 +239,12 @@ class Operator:
         """A new operator with ``layer`` outermost."""
         return self._rebuild(self._simulate, (*self._user_layers, layer))
 
-    def with_simulate(self, simulate: BaseLayer | None) -> Operator:
-        """A new operator whose default SimulateLayer is ``simulate`` (``None``: no simulation)."""
-        return self._rebuild(simulate, self._user_layers)
+    def with_simulate(self, simulate: SimulateSpec) -> Operator:
+        """A new operator whose default SimulateLayer is ``simulate`` (``None``: no simulation;
+        a dict or ``"none"``/``"default"`` as ``Operator(simulate=...)`` takes them)."""
+        return self._rebuild(_simulate_of(simulate, {}, self._scheme), self._user_layers)
 
-    def _rebuild(self, simulate: BaseLayer | None, layers: Sequence[Layer]) -> Operator:
+    def _rebuild(self, simulate: Layer | None, layers: Sequence[Layer]) -> Operator:
         op = Operator.__new__(Operator)
         op._scheme_config = self._scheme_config
         op._setup(self._service, simulate, layers)
@@ -252,7 +266,8 @@ class Operator:
         return self._levels
 
     @property
-    def simulate(self) -> BaseLayer | None:
+    def simulate(self) -> Layer | None:
+        """The simulate layer (a SimulateLayer unless another was given), None for none."""
         return self._simulate
 
     def capability(self) -> Capability:

@@ -13,8 +13,9 @@ switch                  acts when                               how
 ``read_with_suffix``    "last N bytes", not native              stat for the length, ranged read
 ======================= ======================================= ==================================
 
-Every switch is on by default and each one can be turned off (``SimulateLayer(stat_dir=False)``
-or ``layer.with_switch("stat_dir", False)``). A switch that acts turns on its capability field,
+Every switch is on by default and each one can be turned off (``SimulateLayer(stat_dir=False)``,
+``layer.with_stat_dir(False)`` or ``layer.with_switch("stat_dir", False)``). A switch that acts
+turns on its capability field,
 so ``op.capability()`` tells the truth, and introspection marks the field *simulated*.
 ``layer.counters`` counts how often each simulation ran. Adding the layer to a service that
 needs none of its switches warns with ``SimulationNotNeeded``.
@@ -24,6 +25,60 @@ for people (the widgets draw it); ``SWITCH_FIELDS`` names the field each one tur
 
 The default operator stack puts it right above ErrorContext:
 ``service → ErrorContext → Simulate → Complete → CorrectnessCheck``.
+
+Builders, as the RFC writes them
+--------------------------------
+The RFC chains ``SimulateLayer::default().with_<switch>(bool)``; here each switch has its
+typed ``with_<switch>(enabled)``, which returns a new layer (counters at zero) and leaves the
+one it was called on as it was. The RFC's examples, in Python (fs needs recursive listing,
+``start_after`` and ``limit`` simulated; it has directories of its own)::
+
+    >>> import tempfile
+    >>> from opendal_lab import Operator, SimulateLayer
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> op = Operator("fs", root=tmp.name, simulate=SimulateLayer())  # every switch on
+    >>> layer = (
+    ...     SimulateLayer()
+    ...     .with_list_recursive(True)  # enable recursive listing simulation
+    ...     .with_list_start_after(True)  # enable start_after simulation
+    ...     .with_stat_dir(False)  # disable stat dir simulation
+    ...     .with_create_dir(False)  # disable create_dir simulation
+    ... )
+    >>> layer
+    SimulateLayer(off=['stat_dir', 'create_dir'])
+    >>> SimulateLayer().with_stat_dir(False) is not layer
+    True
+    >>> op = Operator("fs", root=tmp.name, simulate=layer)
+    >>> for name in ("a.txt", "file.txt", "z.txt"):
+    ...     _ = op.write(name, b"x")
+    >>> [e.path for e in op.list("/", start_after="file.txt")]  # simulated on fs
+    ['z.txt']
+    >>> op.capability_report()["list_with_start_after"].state
+    'simulated'
+    >>> native = Operator("fs", root=tmp.name, simulate=None)  # native capabilities only
+    >>> native.capability().list_with_start_after
+    False
+    >>> tmp.cleanup()
+
+The RFC's "binding-specific configuration" is ``simulate=`` in config form, so operators
+built from URIs, fsspec ``storage_options`` or text config reach the same layer::
+
+    >>> op = Operator("memory", simulate={"list_start_after": True, "stat_dir": False})
+    >>> op.simulate
+    SimulateLayer(off=['stat_dir'])
+    >>> Operator.from_uri("memory://?simulate.stat_dir=false").simulate
+    SimulateLayer(off=['stat_dir'])
+    >>> Operator("memory", simulate="none").simulate is None
+    True
+
+``simulate=`` takes (``simulate_layer`` reads it): a layer object, used as given; a dict of
+switch → bool (missing switches stay on); ``None``, ``False`` or ``"none"``: no SimulateLayer
+at all; ``True`` or ``"default"``: every switch on (what an operator gets when ``simulate``
+is not given). As config keys, ``simulate=none|default`` and one ``simulate.<switch>=<bool>``
+per switch (``"true"``/``"false"``, ``"1"``/``"0"``, ``yes``/``no``, ``on``/``off``, as every
+bool in text config) set switches on top of that base, so ``?simulate=none&
+simulate.list_recursive=true`` simulates recursive listing and nothing else. An unknown switch
+is ``ConfigInvalid`` naming the valid ones.
 """
 
 from __future__ import annotations
@@ -33,18 +88,19 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from opendal_lab.core.access import (
     Access,
     BaseLayer,
     Failures,
+    Layer,
     LayeredAccess,
     delete_each,
 )
 from opendal_lab.core.capability import Capability
-from opendal_lab.core.config import checked
-from opendal_lab.core.errors import NotFound
+from opendal_lab.core.config import FALSE, TRUE, checked, did_you_mean, flag
+from opendal_lab.core.errors import ConfigInvalid, NotFound
 from opendal_lab.core.options import (
     DEFAULT_WRITE,
     DeleteOptions,
@@ -60,10 +116,14 @@ __all__ = [
     "SWITCHES",
     "SWITCH_FIELDS",
     "SWITCH_INFO",
+    "SWITCH_KEY_PREFIX",
     "SimulateLayer",
+    "SimulateSpec",
     "SimulationNotNeeded",
     "SwitchInfo",
     "needed_switches",
+    "simulate_layer",
+    "switch_keys",
 ]
 
 SWITCHES = (
@@ -246,6 +306,51 @@ class SimulateLayer(BaseLayer):
             raise KeyError(f"unknown simulate switch {name!r}; switches: {', '.join(SWITCHES)}")
         return SimulateLayer(**{**self.switches, name: enabled}, warn_unneeded=self.warn_unneeded)
 
+    # One typed builder per switch, as the RFC chains them: written out rather than made by
+    # __getattr__, so help(), IDEs and mypy see each one.
+    def _with(self, switch: str, enabled: bool) -> SimulateLayer:
+        if not isinstance(enabled, bool):
+            raise TypeError(
+                f"SimulateLayer.with_{switch}(enabled): enabled must be a bool, "
+                f"got {type(enabled).__name__}"
+            )
+        return self.with_switch(switch, enabled)
+
+    def with_list_recursive(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``list_recursive`` switch is ``enabled`` (default on): walk the
+        tree with plain lists where the service cannot list recursively."""
+        return self._with("list_recursive", enabled)
+
+    def with_list_start_after(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``list_start_after`` switch is ``enabled`` (default on): drop
+        entries up to ``start_after`` where the service cannot start there itself."""
+        return self._with("list_start_after", enabled)
+
+    def with_list_limit(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``list_limit`` switch is ``enabled`` (default on): take ``limit``
+        as the page-size hint it is where the service has no page size to set."""
+        return self._with("list_limit", enabled)
+
+    def with_stat_dir(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``stat_dir`` switch is ``enabled`` (default on): answer
+        ``stat("d/")`` by listing ``d/`` where the service has no directories."""
+        return self._with("stat_dir", enabled)
+
+    def with_create_dir(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``create_dir`` switch is ``enabled`` (default on): write an empty
+        ``d/`` object where the service has no create_dir."""
+        return self._with("create_dir", enabled)
+
+    def with_delete_recursive(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``delete_recursive`` switch is ``enabled`` (default on): list
+        everything below and batch-delete it where the service cannot delete a tree."""
+        return self._with("delete_recursive", enabled)
+
+    def with_read_with_suffix(self, enabled: bool) -> SimulateLayer:
+        """A new layer whose ``read_with_suffix`` switch is ``enabled`` (default on): stat
+        for the length, then read a range, where the service cannot read "the last N bytes"."""
+        return self._with("read_with_suffix", enabled)
+
     def active(self, cap: Capability) -> dict[str, bool]:
         """For each switch, whether it is enabled and acts on a stack with capability ``cap``."""
         return {k: v and self.switches[k] for k, v in needed_switches(cap).items()}
@@ -271,6 +376,86 @@ class SimulateLayer(BaseLayer):
     def __repr__(self) -> str:
         off = [k for k, v in self.switches.items() if not v]
         return "SimulateLayer()" if not off else f"SimulateLayer(off={off})"
+
+
+#: What ``Operator(simulate=...)`` takes: a layer, switch → bool, None/bool, "none"/"default".
+SimulateSpec: TypeAlias = Layer | Mapping[str, bool | str] | str | bool | None
+#: Config keys ``simulate.<switch>`` (URI queries, storage_options) set one switch each.
+SWITCH_KEY_PREFIX = "simulate."
+_NONE_WORDS = ("none", *FALSE)
+_DEFAULT_WORDS = ("default", *TRUE)
+_FORMS = (
+    "a SimulateLayer, a dict of switch -> bool, None, 'none' or 'default' "
+    "(also True/False and the text flags true/false, 1/0, yes/no, on/off)"
+)
+
+
+def switch_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """Take the ``simulate.<switch>`` keys out of ``config``: ``{switch: value}``."""
+    found = [key for key in config if isinstance(key, str) and key.startswith(SWITCH_KEY_PREFIX)]
+    return {key[len(SWITCH_KEY_PREFIX) :]: config.pop(key) for key in found}
+
+
+def simulate_layer(spec: SimulateSpec, switches: Mapping[str, Any] | None = None) -> Layer | None:
+    """The simulate layer ``spec`` describes (see the module docstring's forms), with
+    ``switches`` (``simulate.<switch>`` config keys) set on top; None for no simulation.
+
+    One reader for every route (keywords, URI queries, fsspec storage_options), so each
+    reaches the same layer. A layer built here does not warn when a service needs none of
+    its switches, as the default one does not; a layer object given is used as it is.
+    """
+    base: Layer | None
+    if spec is None:
+        base = None
+    elif isinstance(spec, bool):
+        base = SimulateLayer(warn_unneeded=False) if spec else None
+    elif isinstance(spec, str):
+        word = spec.strip().lower()
+        if word in _NONE_WORDS:
+            base = None
+        elif word in _DEFAULT_WORDS:
+            base = SimulateLayer(warn_unneeded=False)
+        else:
+            raise ConfigInvalid(f"simulate={spec!r} is not a simulate setting; give {_FORMS}")
+    elif isinstance(spec, Mapping):
+        base = SimulateLayer(**_switch_values(spec, keys=False), warn_unneeded=False)
+    elif isinstance(spec, type) or not callable(getattr(spec, "wrap", None)):
+        shown = f"the class {spec.__name__}" if isinstance(spec, type) else type(spec).__name__
+        raise TypeError(f"simulate must be {_FORMS}; got {shown}")
+    else:
+        base = spec  # a layer object (any with wrap(), as Operator's layers take)
+    if not switches:
+        return base
+    values = _switch_values(switches, keys=True)
+    if base is None:
+        base = SimulateLayer(**dict.fromkeys(SWITCHES, False), warn_unneeded=False)
+    elif not isinstance(base, SimulateLayer):
+        raise ConfigInvalid(
+            f"simulate.<switch> keys ({', '.join(sorted(values))}) set SimulateLayer switches, "
+            f"but simulate= is {base!r}: drop one or the other"
+        )
+    return SimulateLayer(**{**base.switches, **values}, warn_unneeded=base.warn_unneeded)
+
+
+def _switch_values(given: Mapping[Any, Any], keys: bool) -> dict[str, bool]:
+    """``given`` checked as switch → bool; text flags are read as every bool config is.
+    ``keys``: they came as ``simulate.<switch>`` config keys (messages name the key)."""
+    values: dict[str, bool] = {}
+    for name, value in given.items():
+        subject = f"config key {SWITCH_KEY_PREFIX + str(name)!r}" if keys else "simulate"
+        if name not in SWITCHES:
+            hint = did_you_mean(name, SWITCHES) if isinstance(name, str) else ""
+            raise ConfigInvalid(
+                f"{subject}: unknown switch {name!r}{hint}; switches: {', '.join(SWITCHES)}"
+            )
+        read = flag(value) if isinstance(value, str) else value
+        if not isinstance(read, bool):
+            raise ConfigInvalid(
+                f"{subject}: switch {name!r} must be a bool (in text: true/false, 1/0, "
+                f"yes/no, on/off), got {value!r}"
+            )
+        values[name] = read
+    return values
 
 
 class _SimulateAccess(LayeredAccess):
