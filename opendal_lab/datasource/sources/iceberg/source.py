@@ -64,7 +64,11 @@ filters (PyIceberg applies them row by row); the others the loader applies.
 to workers in other processes (a process pool, a Dask cluster) is refused before any task
 runs, as for FileSource.
 
-Not supported: writes (a later protocol), equality deletes (PyIceberg refuses them while
+Writes: ``save(IcebergSource, rows, options, mode=...)`` or ``df.write.format(...).save()``
+on Spark and Sail -- ``append``, ``overwrite``, ``error``, ``ignore``; the partitions write
+parquet data files, the caller commits them as one snapshot (``write``).
+
+Not supported: equality deletes (PyIceberg refuses them while
 planning, an error that names the table), vended credentials of a REST catalog on workers
 (workers open the metadata with the options' properties, not the catalog's answer).
 """
@@ -93,6 +97,7 @@ from opendal_lab.datasource.sources.iceberg.catalog import (
 )
 from opendal_lab.datasource.sources.iceberg.fileio import OpendalFileIO
 from opendal_lab.datasource.sources.iceberg.filters import row_filter
+from opendal_lab.datasource.sources.iceberg.write import IcebergWriter, make_writer
 
 __all__ = ["IcebergSource", "TABLES_KEPT"]
 
@@ -112,6 +117,8 @@ class Resolved:
 
 class IcebergSource(PushdownSource):
     """An Iceberg table, read through PyIceberg (module docstring)."""
+
+    write_modes = ("append", "overwrite", "error", "ignore")
 
     def __init__(self) -> None:
         # Filled in the caller's process and pickled to workers with the source: they then
@@ -191,6 +198,10 @@ class IcebergSource(PushdownSource):
             return None
         operator = getattr(io.resolve(resolved.metadata)[0], "operator", None)
         return operator if isinstance(operator, Operator) else None
+
+    def writer(self, schema: pa.Schema, options: dict[str, str], mode: str) -> IcebergWriter:
+        """The table's writer (``write``): table loaded and ``schema`` checked, here."""
+        return make_writer(parse_options(options), schema, mode)
 
     # -- helpers ------------------------------------------------------------------------
     def _resolve(self, config: IcebergConfig, *, fresh: bool = False) -> Resolved:
