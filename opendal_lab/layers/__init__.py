@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # for type checkers; at run time __getattr__ imports on first
     from opendal_lab.layers.mime_guess import MimeGuessLayer as MimeGuessLayer
     from opendal_lab.layers.recorder import RecorderLayer as RecorderLayer
     from opendal_lab.layers.route import RouteLayer as RouteLayer
+    from opendal_lab.layers.tail_cut import TailCutLayer as TailCutLayer
     from opendal_lab.layers.throttle import ThrottleLayer as ThrottleLayer
     from opendal_lab.layers.timeout import TimeoutLayer as TimeoutLayer
     from opendal_lab.layers.tracing import TracingLayer as TracingLayer
@@ -57,6 +58,7 @@ __all__ = [
     "MimeGuessLayer",
     "RecorderLayer",
     "RouteLayer",
+    "TailCutLayer",
     "ThrottleLayer",
     "TimeoutLayer",
     "TracingLayer",
