@@ -62,6 +62,8 @@ class OpenedFiles:
 
 
 def _open_fds() -> int:
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("counts descriptors in /proc/self/fd (Linux)")
     return len(os.listdir("/proc/self/fd"))
 
 
@@ -234,3 +236,18 @@ def test_a_symlink_inside_the_root_is_read(root: Path) -> None:
     for path in ("data/link.parquet", "alias/part-001.parquet"):
         (got,) = source.read_partition({"path": path, "size": 1}, options, columns=["n"])
         assert_frame_equal(got, frame(100, offset=100).select("n"))
+
+
+def test_a_file_changed_or_gone_after_planning_is_named(root: Path) -> None:
+    options = {"uri": f"fs://{root}", "path": "data/"}
+    source = FileSource(partitioning="row_group")
+    source.infer_schema(options)
+    specs = source.plan_partitions(options)
+    (root / "data" / "part-001.parquet").write_bytes(parquet(frame(90)))
+    spec = next(s for s in specs if s["path"] == "data/part-001.parquet")
+    with pytest.raises(FileFormatError, match=r"part-001\.parquet: is \d+ bytes, not the"):
+        list(source.read_partition(spec, options))
+    os.unlink(root / "data" / "part-002.parquet")
+    with pytest.raises(FileNotFoundError) as e:
+        list(source.read_partition({"path": "data/part-002.parquet", "size": 1}, options))
+    assert "data/part-002.parquet" in str(e.value)

@@ -2,12 +2,14 @@
 
 Four ways to read the files of one partition, picked per partition (option ``ranged``):
 
-- **Local files** (the ``fs`` service with the default layers, ``local``): each file opened
-  through the root jail and the open files handed to Polars as one multi-file query, as
-  ``pl.scan_parquet`` on the paths: Polars maps them and reads only the pages the query
-  needs. No byte passes through Python; on the benchmark's 16 files of 12 MB read for 3 or
-  4 of 6 columns, FileSource's scan went from ~2.5x to ~1.1x Polars reading the paths.
-
+- **Local** (the ``fs`` service under layers that leave reads alone, as the default ones
+  do; ``local``): each file opened through the root jail and the open files handed to
+  Polars as one multi-file query, as ``pl.scan_parquet`` gets the paths: Polars maps them
+  and reads only the pages the query needs. No byte passes through Python and none is
+  copied. On bench_arrow's 16 files of 12 MB read for 4 of their 6 columns, FileSource's
+  scan went from 2.4x Polars reading the paths to 1.1-1.4x (the sparse copy below cost
+  ~7 ms of a file's ~16); bench_loader's filtered query from 1.36x ``scan_parquet`` to
+  0.8-1.05x, its peak above the start from 2.7x to 1.0x (a busy 2-core machine).
 - **Whole**: one ``op.read(path)`` per file, then Polars' own reader on the bytes of all
   of them as one multi-file query (``pl.scan_parquet([bytes, ...])`` with the projection,
   the filters and the limit, so Polars prunes row groups by their statistics and decodes
@@ -21,22 +23,21 @@ Four ways to read the files of one partition, picked per partition (option ``ran
   column chunks still needed (ranges closer than 256 KiB merged into one read, up to 8 reads
   at once on remote services), and decode them with pyarrow (``ParquetFile.read_row_groups``
   over those buffers). I/O proportional to what the query needs.
+- **Columns** (``memory``, or ``fs`` under a layer that sees reads; one file of at least
+  ``COLUMNS_MIN``, a projection): the footer, then the chunks of the needed columns in
+  every row group, laid in a sparse file (``sparse``) that Polars reads as the file
+  itself. It copies and holds only those columns' bytes: on the benchmark's query (4 of 6
+  columns) the process's peak fell from 1.31x to 1.16x that of ``pl.scan_parquet`` reading
+  the paths, in about the same time.
 
-- **Columns** (``memory``, or ``fs`` under layers that act on reads; one file of at least
-  ``COLUMNS_MIN``, a projection): the
-  footer, then the chunks of the needed columns in every row group, laid in a sparse file
-  (``sparse``) that Polars reads as the file itself. It copies and holds only those
-  columns' bytes: on the benchmark's query (4 of 6 columns) the process's peak fell from
-  1.31x to 1.16x that of ``pl.scan_parquet`` reading the paths, in about the same time.
-
-``ranged=auto`` (the default) reads local files as such where it can (above); otherwise it
-reads whole on local services (``memory``, ``fs``: the bytes are at hand; no more such
-reads at once than cores plus one, as they only need CPU) but for the columns case above,
-and when nothing narrows the read; on remote services, when
-the columns, the filters or the limit narrow it, it reads each file's footer and goes
-ranged if that fetches less than half the file. ``always`` / ``never`` force ranged or
-whole reads through the operator (``never`` also on ``fs``: the bytes in Python first).
-Row-group partitions have their own reader (``row_groups``: ranged, decoded by Polars).
+``ranged=auto`` (the default) takes the local way where it can. Otherwise it reads whole
+on local services (``memory``, ``fs``: the bytes are at hand; no more such reads at once
+than cores plus one, as they only need CPU) but for the columns case above, and when
+nothing narrows the read; on remote services, when the columns, the filters or the limit
+narrow it, it reads each file's footer and goes ranged if that fetches less than half the
+file. ``always`` / ``never`` force ranged or whole reads through the operator, on ``fs``
+too. Row-group partitions have their own reader (``row_groups``: the local way on ``fs``,
+else ranged; decoded by Polars).
 
 Statistics pruning is conservative: it uses min/max/null counts of integer, string and date
 columns only (float statistics leave NaN out, and Polars keeps NaN for ``x > 1``), and

@@ -25,6 +25,7 @@ is then read and parsed here.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -128,6 +129,13 @@ def read_row_group(
     service = local_service(op)
     if service is not None:
         with open_local(service, [path]) as (fh,):
+            size = os.fstat(fh.fileno()).st_size
+            if size != int(spec["size"]):  # the group's rows would be another file's
+                raise FileFormatError(
+                    f"{path}: is {size} bytes, not the {spec['size']} its row groups were "
+                    "planned with (the file changed since); plan the read again",
+                    path,
+                )
             try:
                 return _read_open(fh, path, spec, query, check)
             except pl.exceptions.PolarsError as exc:

@@ -36,7 +36,8 @@ By name, as Spark and Sail load it: ``python_module="opendal_lab.datasource.sour
 - csv: ``header`` (``true``), ``separator`` (``,``); csv and ndjson: ``sample_bytes``, how
   much of the first file the schema is inferred from (``text``).
 - parquet: ``ranged`` (``auto`` / ``always`` / ``never``): whole-file reads or ranged reads
-  of the column chunks needed (``parquet``).
+  of the column chunks needed (``parquet``); on ``fs``, ``auto`` hands Polars the files
+  themselves, opened through the root jail, to map and read as it reads a path (``local``).
 - writing (``save``, or Spark's ``df.write``; ``write``): ``path`` is a directory;
   ``partition_by`` (hive directories), ``compression``; ``write_id``: the id in the
   written file names, ``part-<partition>-<write_id>.<ext>``; by default a random one per
