@@ -22,6 +22,7 @@ from polars.testing import assert_frame_equal
 
 from opendal_lab import Operator
 from opendal_lab.core.errors import ConfigInvalid, NotFound
+from opendal_lab.core.layers.simulate import SimulateLayer
 from opendal_lab.datasource import Filter, PartitionFailed, load, scan
 from opendal_lab.datasource.loader.prepare import prepare
 from opendal_lab.datasource.loader.pushdown import plan_pushdown
@@ -416,3 +417,17 @@ def test_on_dask_processes(
         load(FileSource, options, executor=dask_executor)
     assert isinstance(e.value.__cause__, FileFormatError)
     assert e.value.__cause__.path == "data/year=2024/country=NL/part.parquet"
+
+
+def test_simulation_options_reach_the_operator(mem_store: Store) -> None:
+    three_files(mem_store)
+    options = {**mem_store.options, "path": "data/", "simulate.list_recursive": "false"}
+    layer = FileSource().storage(options).simulate
+    assert isinstance(layer, SimulateLayer)
+    assert layer.switches["list_recursive"] is False
+    assert layer.switches["create_dir"] is True
+    assert (
+        load(FileSource, {**mem_store.options, "path": "data/", "simulate": "none"}).height == 135
+    )
+    with pytest.raises(ConfigInvalid, match="list_recursive"):
+        load(FileSource, {**options, "simulate.list_recursiv": "false"})

@@ -210,8 +210,9 @@ def _check_operator_keys(uri: str | None, rest: Mapping[str, str], has_operator:
     config_class = getattr(service_class(scheme), "config_class", None)
     if config_class is None:
         return  # a service without a declared config: let it judge its own keys
-    known = {f.name for f in dataclasses.fields(config_class)} | {"layers"}
-    unknown = sorted(set(rest) - known)
+    known = {f.name for f in dataclasses.fields(config_class)} | {"layers", "simulate"}
+    # simulate.<switch> keys are the operator's too; it checks the switch names.
+    unknown = sorted(k for k in set(rest) - known if not k.startswith("simulate."))
     if unknown:
         raise _invalid(
             f"unknown option(s) {', '.join(map(repr, unknown))}: neither a FileSource option "
