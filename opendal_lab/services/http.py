@@ -17,9 +17,13 @@
   refer to the bytes the server stores, as the HTTP spec has it.
 
 Config: ``endpoint`` (``https://host[:port][/prefix]``), ``root`` (a path below it),
-``username`` + ``password`` (basic auth) or ``token`` (bearer), ``headers`` (every request),
-``timeout`` (seconds), ``pool_size`` (connections kept per host; threads beyond it get
-extra ones). ``Operator.from_uri("https://[user:password@]host[:port]/root")`` works too.
+``username`` + ``password`` (basic auth) or ``token`` (bearer), ``timeout`` (seconds, connect
+and read at once), and the keys every HTTP service shares (``core/http_client.py``:
+``proxy``, ``ca_bundle``, ``verify_tls``, ``connect_timeout``, ``read_timeout``,
+``pool_size`` (connections kept per host; threads beyond it get extra ones), ``headers``
+(every request), or all of them bundled in ``http_client``), mapped to urllib3's
+``PoolManager`` (a ``ProxyManager`` behind a proxy). ``Operator.from_uri(
+"https://[user:password@]host[:port]/root?proxy=http://proxy:3128")`` works too.
 Credentials and header values never appear in ``repr`` or in error messages.
 """
 
@@ -54,6 +58,21 @@ from opendal_lab.core.errors import (
     RateLimited,
     Unexpected,
 )
+from opendal_lab.core.http_client import (
+    DEFAULTS,
+    CaBundle,
+    ConnectTimeout,
+    Headers,
+    HttpClientConfig,
+    HttpClientField,
+    PoolSize,
+    Proxy,
+    ReadTimeout,
+    VerifyTls,
+    client_settings,
+    proxy_without_credentials,
+    shown_proxy,
+)
 from opendal_lab.core.options import ReadOptions, StatOptions
 from opendal_lab.core.path import ROOT
 from opendal_lab.core.registry import Registry, refuse_subscheme
@@ -78,10 +97,33 @@ class HttpConfig:
     username: str | None = None
     password: str | None = None
     token: str | None = None
-    #: Checked where they are used (``_base_headers``): their values may be credentials.
-    headers: Annotated[dict[str, str] | None, Check(own=True)] = None
-    timeout: Annotated[float, Check(gt=0, finite=True, unit="seconds")] = 60.0
-    pool_size: Annotated[int, Check(ge=1, doc="connections kept per host")] = 16
+    #: Both timeouts at once, where ``connect_timeout`` / ``read_timeout`` are not set.
+    timeout: Annotated[
+        float | None,
+        Check(gt=0, finite=True, unit="seconds", doc="connect and read, where those are unset"),
+    ] = None
+    # -- the HTTP client: the keys every HTTP service shares (``core/http_client.py``) --
+    http_client: HttpClientField = None
+    proxy: Proxy = None
+    ca_bundle: CaBundle = None
+    verify_tls: VerifyTls = None
+    connect_timeout: ConnectTimeout = None
+    read_timeout: ReadTimeout = None
+    pool_size: PoolSize = None
+    headers: Headers = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None and f.name in ("password", "token"):
+                value = "***"
+            elif f.name == "proxy" and value:
+                value = shown_proxy(value)
+            elif f.name == "headers" and value:
+                value = {name: "***" for name in value}
+            shown.append(f"{f.name}={value!r}")
+        return f"HttpConfig({', '.join(shown)})"
 
 
 @configured()
@@ -104,7 +146,12 @@ class HttpService(Service):
         shown is theirs."""
         given: HttpConfig = build_config(HttpConfig, args, values, SCHEME)
         username, password, token = given.username, given.password, given.token
-        headers, timeout = given.headers, given.timeout
+        defaults = DEFAULTS
+        if given.timeout is not None:
+            both = HttpClientConfig(connect_timeout=given.timeout, read_timeout=given.timeout)
+            defaults = defaults.merged(both)
+        client = client_settings(given, SCHEME, defaults)
+        headers = client.headers
         origin, prefix, url_user, url_password = _split_endpoint(given.endpoint)
         if url_user is not None:
             if username is not None or token is not None:
@@ -117,13 +164,8 @@ class HttpService(Service):
         self._headers = _base_headers(headers, username, password, token)
         self._config = dataclasses.replace(given, headers=dict(headers) if headers else None)
         self._auth = "basic" if username is not None else "bearer" if token else None
-        self._pool = urllib3.PoolManager(
-            num_pools=8,
-            maxsize=given.pool_size,
-            block=False,  # never wait for a connection: open one more and drop it after
-            retries=_RETRIES,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
-        )
+        self._client = client
+        self._pool = _pool_manager(client)
 
     @classmethod
     def config_from_uri(
@@ -139,6 +181,16 @@ class HttpService(Service):
             if colon:
                 config["password"] = password
         return config
+
+    @property
+    def client(self) -> HttpClientConfig:
+        """The HTTP client settings in use (defaults, ``http_client`` and plain keys)."""
+        return self._client
+
+    @property
+    def pool(self) -> urllib3.PoolManager:
+        """urllib3's pool underneath (a ``ProxyManager`` behind a proxy)."""
+        return self._pool
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A pool does not pickle; workers open their own from the same config.
@@ -284,6 +336,30 @@ class HttpService(Service):
         else:
             what = f"connection to {self._origin} failed: {_why(reason)}"
         return Unexpected(what, status=ErrorStatus.TEMPORARY)
+
+
+def _pool_manager(client: HttpClientConfig) -> urllib3.PoolManager:
+    """urllib3's pool for ``client``: a ``ProxyManager`` when there is a proxy (it tunnels
+    https with CONNECT and sends http to the proxy in absolute form)."""
+    tls: dict[str, Any] = {}
+    if client.ca_bundle is not None:
+        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": client.ca_bundle}
+    elif not client.verify:
+        tls = {"cert_reqs": "CERT_NONE"}
+    options: dict[str, Any] = {
+        "num_pools": 8,
+        "maxsize": client.pool_size,
+        "block": False,  # never wait for a connection: open one more and drop it after
+        "retries": _RETRIES,
+        "timeout": urllib3.Timeout(connect=client.connect_timeout, read=client.read_timeout),
+        **tls,
+    }
+    if client.proxy is None:
+        return urllib3.PoolManager(**options)
+    # urllib3 does not read credentials from the proxy URL: they go as a header.
+    url, credentials = proxy_without_credentials(client.proxy)
+    proxy_headers = urllib3.make_headers(proxy_basic_auth=credentials) if credentials else None
+    return urllib3.ProxyManager(url, proxy_headers=proxy_headers, **options)
 
 
 def _past_end(offset: int, length: int, path: str) -> RangeNotSatisfied:

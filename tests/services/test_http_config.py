@@ -194,6 +194,8 @@ def test_authorization_is_sent_and_header_values_pass_through(
     assert headers["X-Trace"] == "abc"
 
 
-def test_headers_from_a_uri_query_must_be_a_mapping() -> None:
-    with pytest.raises(ConfigInvalid, match="headers must be a mapping"):
+def test_headers_from_a_uri_query_must_be_a_json_object() -> None:
+    with pytest.raises(ConfigInvalid, match="'headers' as text must be a JSON object"):
         Operator.from_uri("http://example.invalid/?headers=x")
+    with pytest.raises(ConfigInvalid, match="'headers' must be a mapping of str to str"):
+        Operator.from_uri("http://example.invalid/?headers=[1]")

@@ -7,8 +7,15 @@ from them.
 ``memory:///``. ``root`` goes below the URL's path. The common store options have keys of
 their own, named as our ``s3`` service names them where it has one (``endpoint``, ``region``,
 ``access_key_id``, ``allow_anonymous``, ``enable_virtual_host_style``); anything else
-obstore's builders take goes in ``options`` (``{"request_payer": "true"}``) and HTTP client
-settings in ``client_options``, both checked by obstore itself.
+obstore's builders take goes in ``options`` (``{"request_payer": "true"}``), checked by
+obstore itself. The HTTP client takes the keys every HTTP service shares
+(``core/http_client.py``: ``proxy``, ``ca_bundle``, ``verify_tls``, ``connect_timeout``,
+``read_timeout``, ``pool_size``, ``headers``, or ``http_client``), mapped to obstore's
+``ClientConfig`` (``proxy_url``, ``root_certificate``, ``allow_invalid_certificates``,
+``connect_timeout``, ``read_timeout``, ``pool_max_idle_per_host``, ``default_headers``);
+``timeout`` stays obstore's own (a whole request, body included) and ``client_options``
+takes any other ``ClientConfig`` key. A local or memory store refuses the HTTP keys: it
+makes no requests.
 
 Credentials are checked before any request: obstore, lacking keys, asks the cloud's
 instance metadata endpoint, which off the cloud either fails with an error that does not
@@ -21,7 +28,7 @@ no ``credential_provider``) is refused with ``ConfigInvalid`` naming what to giv
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +37,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 from opendal_lab.core.config import Check
 from opendal_lab.core.errors import ConfigInvalid
+from opendal_lab.core.http_client import (
+    HTTP_CLIENT_KEYS,
+    CaBundle,
+    ConnectTimeout,
+    Headers,
+    HttpClientConfig,
+    HttpClientField,
+    PoolSize,
+    Proxy,
+    ReadTimeout,
+    VerifyTls,
+    client_settings,
+    shown_proxy,
+)
 from opendal_lab.core.secrets import register_secret
 
 __all__ = ["KINDS", "ObstoreConfig", "build_store", "store_kind"]
@@ -59,6 +80,17 @@ _URL_FORMS = (
     "'https://host/path', 'file:///abs/dir', 'memory:///'"
 )
 _SECRET_KEYS = ("secret_access_key", "session_token", "account_key", "sas_key")
+
+# The shared HTTP client keys -> the obstore ``ClientConfig`` key each one sets.
+_CLIENT_NAMES = {
+    "proxy": "proxy_url",
+    "ca_bundle": "root_certificate",
+    "verify_tls": "allow_invalid_certificates",
+    "connect_timeout": "connect_timeout",
+    "read_timeout": "read_timeout",
+    "pool_size": "pool_max_idle_per_host",
+    "headers": "default_headers",
+}
 
 # Environment variables that hand obstore credentials of each kind (object_store's names).
 _CREDENTIAL_ENV = {
@@ -158,11 +190,20 @@ class ObstoreConfig:
     max_retries: Annotated[int, Check(ge=0)] = 10
     #: Seconds a request (and its retries) may take, overall.
     timeout: Annotated[float, _SECONDS] = 60.0
-    connect_timeout: Annotated[float, _SECONDS] = 10.0
     #: Multipart part size of streaming writes (the ``chunk`` write option overrides it).
     part_size: Annotated[int, Check(ge=5 * MIB, says="at least 5 MiB")] = 8 * MIB
     #: Parts in flight per streaming write (the ``concurrent`` write option overrides it).
     write_concurrency: Annotated[int, _AT_LEAST_1] = 8
+    # -- the HTTP client: the keys every HTTP service shares (``core/http_client.py``) --
+    http_client: HttpClientField = None
+    proxy: Proxy = None
+    #: Added to obstore's trusted roots (``root_certificate``), not replacing them.
+    ca_bundle: CaBundle = None
+    verify_tls: VerifyTls = None
+    connect_timeout: ConnectTimeout = None
+    read_timeout: ReadTimeout = None
+    pool_size: PoolSize = None
+    headers: Headers = None
 
     def __post_init__(self) -> None:
         if not self.url:
@@ -187,6 +228,34 @@ class ObstoreConfig:
         for key, value in (self.options or {}).items():
             if any(word in key for word in ("secret", "key", "token", "password")):
                 register_secret(str(value))
+        self.client: HttpClientConfig = client_settings(self, SCHEME)
+        http_keys = [k for k in ("http_client", *HTTP_CLIENT_KEYS) if getattr(self, k) is not None]
+        if http_keys and store_kind(self.url) in ("local", "memory"):
+            raise ConfigInvalid(
+                f"config {http_keys[0]!r} is an HTTP client setting, and a "
+                f"{store_kind(self.url)} store makes no HTTP requests",
+                service=SCHEME,
+            )
+        both = [
+            name
+            for key, name in _CLIENT_NAMES.items()
+            if name in (self.client_options or {}) and self._sets(key)
+        ]
+        if both:
+            raise ConfigInvalid(
+                f"client_options {both[0]!r} and the HTTP client setting it comes from are "
+                "both given: give it once",
+                service=SCHEME,
+            )
+
+    def _sets(self, key: str) -> bool:
+        """Whether the user set the shared key ``key`` (plainly or in ``http_client``)."""
+        if getattr(self, key) is not None:
+            return True
+        bundle = self.http_client
+        if isinstance(bundle, HttpClientConfig):
+            return getattr(bundle, key) is not None
+        return isinstance(bundle, Mapping) and bundle.get(key) is not None
 
     def __repr__(self) -> str:
         shown = []
@@ -194,6 +263,10 @@ class ObstoreConfig:
             value = getattr(self, f.name)
             if value and (f.name in _SECRET_KEYS or f.name == "options"):
                 value = "***" if f.name != "options" else {k: "***" for k in value}
+            elif f.name == "proxy" and value:
+                value = shown_proxy(value)
+            elif f.name == "headers" and value:
+                value = {name: "***" for name in value}
             shown.append(f"{f.name}={value!r}")
         return f"ObstoreConfig({', '.join(shown)})"
 
@@ -239,10 +312,8 @@ def build_store(cfg: ObstoreConfig) -> tuple[Any, str]:
         return from_url(url), kind
     options = _store_options(cfg, kind)
     _check_credentials(cfg, kind, options)
-    client: dict[str, Any] = {
-        "timeout": timedelta(seconds=cfg.timeout),
-        "connect_timeout": timedelta(seconds=cfg.connect_timeout),
-    }
+    client = _client_options(cfg.client)
+    client["timeout"] = timedelta(seconds=cfg.timeout)
     if cfg.allow_http:
         client["allow_http"] = True
     client.update(cfg.client_options or {})
@@ -260,6 +331,27 @@ def build_store(cfg: ObstoreConfig) -> tuple[Any, str]:
             f"obstore refused the {kind} store {url!r}: {mapped.message}", service=SCHEME
         ) from err
     return store, kind
+
+
+def _client_options(http: HttpClientConfig) -> dict[str, Any]:
+    """The shared HTTP client settings under obstore's ``ClientConfig`` names."""
+    # Never None after client_settings: DEFAULTS sets both.
+    assert http.connect_timeout is not None
+    assert http.read_timeout is not None
+    client: dict[str, Any] = {
+        "connect_timeout": timedelta(seconds=http.connect_timeout),
+        "read_timeout": timedelta(seconds=http.read_timeout),
+        "pool_max_idle_per_host": str(http.pool_size),
+    }
+    if http.proxy is not None:
+        client["proxy_url"] = http.proxy  # reqwest sends its credentials itself
+    if http.ca_bundle is not None:
+        client["root_certificate"] = Path(http.ca_bundle).read_bytes()
+    elif not http.verify:
+        client["allow_invalid_certificates"] = True
+    if http.headers:
+        client["default_headers"] = dict(http.headers)
+    return client
 
 
 def _store_options(cfg: ObstoreConfig, kind: str) -> dict[str, Any]:

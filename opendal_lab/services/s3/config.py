@@ -5,6 +5,12 @@ given, otherwise from botocore's usual chain: ``AWS_ACCESS_KEY_ID`` and friends,
 ``profile`` (or ``AWS_PROFILE``) in ``~/.aws``, container and instance roles.
 ``allow_anonymous=True`` sends unsigned requests (public buckets).
 
+The HTTP client (proxy, CA bundle, TLS checks, timeouts, pool size, extra headers) takes the
+keys every HTTP service shares (``core/http_client.py``), mapped to botocore's ``Config``
+(``proxies``, ``connect_timeout``, ``read_timeout``, ``max_pool_connections``), the
+client's ``verify``, and a ``before-call`` hook for the headers. Left unset, the CA bundle
+and TLS checks are botocore's own choice (``AWS_CA_BUNDLE``, ``ca_bundle`` in ``~/.aws``).
+
 Secrets never leave this module in text: ``S3Config.__repr__`` masks them, and every secret
 in use is registered with ``redact`` so error messages and botocore's own debug logs (which
 print request headers, the session token among them) show ``***`` instead.
@@ -23,6 +29,19 @@ from typing import Annotated, Any, Literal, get_args
 
 from opendal_lab.core.config import Check
 from opendal_lab.core.errors import ConfigInvalid
+from opendal_lab.core.http_client import (
+    CaBundle,
+    ConnectTimeout,
+    Headers,
+    HttpClientConfig,
+    HttpClientField,
+    PoolSize,
+    Proxy,
+    ReadTimeout,
+    VerifyTls,
+    client_settings,
+    shown_proxy,
+)
 from opendal_lab.core.secrets import guard_loggers, redact, register_secret
 
 __all__ = [
@@ -74,8 +93,6 @@ class S3Config:
     ] = 8 * MIB
     #: Parts in flight per writer when the write does not ask (``concurrent`` option).
     write_concurrency: Annotated[int, _AT_LEAST_1] = 4
-    #: HTTP connections kept per client: enough for threads times write concurrency.
-    pool_size: Annotated[int, _AT_LEAST_1] = 32
     #: Attempts per HTTP request (the first one included), retried by botocore: 5xx,
     #: throttling (SlowDown, 503), connection errors and timeouts, with jittered exponential
     #: backoff (up to 1, 2, 4 ... s, at most 20 s). 1 turns retrying off (a RetryLayer on top
@@ -85,13 +102,22 @@ class S3Config:
     #: botocore's retry mode: ``standard``, or ``adaptive`` (standard plus a client-side
     #: rate limit that slows the client down while S3 throttles it).
     retry_mode: Annotated[RetryMode, Check(hint="max_attempts=1 turns retrying off")] = "standard"
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
     #: A checksum of every uploaded body, sent with it and checked by S3 (OpenDAL's key):
     #: buckets with Object Lock want one. ``crc32c`` needs the ``awscrt`` package. Unset,
     #: no checksum is computed but where S3 requires one (DeleteObjects); the body is still
     #: signed with SHA-256 over plain http, and over https TLS checks it.
     checksum_algorithm: ChecksumAlgorithm | None = None
+    # -- the HTTP client: the keys every HTTP service shares (``core/http_client.py``) --
+    http_client: HttpClientField = None
+    proxy: Proxy = None
+    ca_bundle: CaBundle = None
+    verify_tls: VerifyTls = None
+    connect_timeout: ConnectTimeout = None
+    read_timeout: ReadTimeout = None
+    #: The default 32 is enough for threads times write concurrency.
+    pool_size: PoolSize = None
+    #: Signed with the request (SigV4), not added to presigned URLs.
+    headers: Headers = None
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -113,6 +139,12 @@ class S3Config:
             )
         for key in _SECRET_KEYS:
             register_secret(getattr(self, key))
+        owned = [k for k in (self.headers or {}) if k.lower() == "authorization"]
+        if owned:
+            raise ConfigInvalid(
+                f"config 'headers': {owned[0]!r} is written by botocore's signer", service="s3"
+            )
+        self.client: HttpClientConfig = client_settings(self, "s3")
 
     @property
     def retry_policy(self) -> str:
@@ -127,6 +159,10 @@ class S3Config:
             value = getattr(self, f.name)
             if f.name in _SECRET_KEYS and value:
                 value = "***"
+            elif f.name == "proxy" and value:
+                value = shown_proxy(value)
+            elif f.name == "headers" and value:
+                value = {name: "***" for name in value}
             shown.append(f"{f.name}={value!r}")
         return f"S3Config({', '.join(shown)})"
 
@@ -197,12 +233,13 @@ def build_client(config: S3Config) -> Any:
     addressing = (
         "virtual" if config.enable_virtual_host_style else ("path" if config.endpoint else "auto")
     )
+    http = config.client
     options: dict[str, Any] = {
-        "max_pool_connections": config.pool_size,
+        "max_pool_connections": http.pool_size,
         # botocore's own retries, per HTTP request; see the package docstring for why.
         "retries": {"total_max_attempts": config.max_attempts, "mode": config.retry_mode},
-        "connect_timeout": config.connect_timeout,
-        "read_timeout": config.read_timeout,
+        "connect_timeout": http.connect_timeout,
+        "read_timeout": http.read_timeout,
         "s3": {"addressing_style": addressing},
         # Options are checked once where they enter the operator.
         "parameter_validation": False,
@@ -218,12 +255,21 @@ def build_client(config: S3Config) -> Any:
         # asked (``checksum_algorithm``) or required, as before 1.36 (see the package docstring).
         options["request_checksum_calculation"] = "when_required"
         options["response_checksum_validation"] = "when_required"
+    if http.proxy is not None:
+        # botocore sends the URL's credentials as Proxy-Authorization itself.
+        options["proxies"] = {"http": http.proxy, "https": http.proxy}
     if config.allow_anonymous and not config.access_key_id:
         options["signature_version"] = botocore.UNSIGNED
     kwargs: dict[str, Any] = {
         "region_name": resolve_region(config),
         "config": botocore.config.Config(**options),
     }
+    # Unset, botocore's own choice stands (AWS_CA_BUNDLE, ca_bundle in ~/.aws/config). A
+    # path replaces the default trust store, as in botocore and requests.
+    if http.ca_bundle is not None:
+        kwargs["verify"] = http.ca_bundle
+    elif not http.verify:
+        kwargs["verify"] = False
     if config.endpoint:
         kwargs["endpoint_url"] = config.endpoint
     if config.access_key_id:
@@ -246,6 +292,17 @@ def build_client(config: S3Config) -> Any:
     # put on loopback) to save sending a body S3 would refuse. obstore and OpenDAL send the
     # body at once; so do we.
     client.meta.events.unregister("before-call.s3", handlers.add_expect_header)
+    if http.headers:
+        # before-call, not before-sign: presigned URLs (which never reach before-call) stay
+        # free of headers their users would have to send.
+        extra = dict(http.headers)
+
+        def add_headers(params: dict[str, Any], **_: Any) -> None:
+            params["headers"].update(extra)
+
+        client.meta.events.register(
+            "before-call.s3", add_headers, unique_id="opendal-lab-extra-headers"
+        )
     use_fast_parsing(client)
     guard_loggers("botocore", "urllib3", "s3transfer")
     return client
