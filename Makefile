@@ -80,7 +80,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check opendal_lab tests bench
 	$(BIN)/mypy
 
-## Print the benchmark tables: the core, s3 (and many small objects behind 20 ms), the fsspec face, each optional layer, the data
+## Print the benchmark tables: the core, s3 (and many small objects behind 20 ms), the fsspec face, each optional layer, TailCut
+## on a long tail, the data
 ## source loader (files against Polars, SQL against ConnectorX, save against Polars' writer, stream through DuckDB against
 ## its read_parquet, Iceberg against PyIceberg); README.md says what each compares.
 bench: $(STAMP)
@@ -89,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_concurrency.py
 	$(BIN)/python bench/bench_fsspec.py
 	$(BIN)/python bench/bench_layers.py
+	$(BIN)/python bench/bench_tail_cut.py
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_sql.py
 	$(BIN)/python bench/bench_save.py
