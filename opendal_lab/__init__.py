@@ -39,6 +39,7 @@ from opendal_lab.core.errors import (
     Unexpected,
     Unsupported,
 )
+from opendal_lab.core.http_client import HttpClientConfig
 from opendal_lab.core.operator import CapabilityChange, FieldState, Operator, StackLevel
 from opendal_lab.core.registry import (
     layer_names,
@@ -84,6 +85,7 @@ __all__ = [
     "Error",
     "ErrorContextLayer",
     "ErrorKind",
+    "HttpClientConfig",
     "ImmutableIndexLayer",
     "ErrorStatus",
     "FieldState",
