@@ -107,7 +107,7 @@ Proxy = Annotated[
 CaBundle = Annotated[
     str | None, Check(path=True, doc="a PEM file of CA certificates trusted for TLS")
 ]
-VerifyTls = Annotated[bool | None, Check(doc="false: no TLS certificate checks (default true)")]
+VerifyTls = Annotated[bool | None, Check(doc="false: no TLS certificate checks (unset: true)")]
 _SECONDS = Check(gt=0, finite=True, unit="seconds")
 ConnectTimeout = Annotated[float | None, _SECONDS, Check(doc="to open a connection (unset: 10)")]
 ReadTimeout = Annotated[
@@ -116,7 +116,7 @@ ReadTimeout = Annotated[
 PoolSize = Annotated[int | None, Check(ge=1, doc="connections kept open per host (unset: 32)")]
 Headers = Annotated[
     dict[str, str] | None,
-    Check(own=True, doc="sent with every request; from text a JSON object"),
+    Check(own=True, doc="sent with every request; from text, a JSON object"),
 ]
 
 # RFC 9110 token characters: what a header name may be made of.
@@ -208,7 +208,11 @@ class HttpClientConfig:
 #: What a service field holding a bundle is declared as (checked by ``client_settings``).
 HttpClientField = Annotated[
     HttpClientConfig | dict[str, Any] | None,
-    Check(own=True, doc="an HttpClientConfig or a dict of the keys below it: their defaults"),
+    Check(
+        own=True,
+        expected="an HttpClientConfig or a dict of its keys",
+        doc="the keys below, bundled; a key given plainly wins",
+    ),
 ]
 
 
