@@ -344,7 +344,7 @@ def test_an_incompatible_schema_names_the_column_and_both_types(fs: Target) -> N
     assert fs.files() == set()
 
 
-def test_a_required_column_missing_is_refused(tmp_path: Path) -> None:
+def test_a_required_column_missing_or_null_is_refused(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/catalog.db"
     catalog = SqlCatalog("default", uri=uri, warehouse=f"file://{tmp_path}")
     catalog.create_namespace("lab")
@@ -356,6 +356,13 @@ def test_a_required_column_missing_is_refused(tmp_path: Path) -> None:
     options = {"catalog_uri": uri, "table": "lab.strict"}
     with pytest.raises(ConfigInvalid, match=r"required column\(s\) 'n' missing from the rows"):
         save(IcebergSource, pl.DataFrame({"s": ["a"]}), options)
+    # Polars declares every column nullable: taken when it holds no null.
+    save(IcebergSource, pl.DataFrame({"n": [1, 2], "s": ["a", None]}), options)
+    assert load(IcebergSource, options).sort("n")["n"].to_list() == [1, 2]
+    with pytest.raises(PartitionFailed, match=r"column 'n' is required .* 1 of this partition"):
+        save(IcebergSource, pl.DataFrame({"n": [3, None], "s": ["b", "c"]}), options)
+    assert len(catalog.load_table("lab.strict").snapshots()) == 1
+    assert len(list(tmp_path.rglob("*.parquet"))) == 1
 
 
 def test_a_missing_table_an_unknown_mode_and_time_travel_are_refused(fs: Target) -> None:

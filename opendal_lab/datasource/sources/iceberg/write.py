@@ -8,7 +8,9 @@ Spark's / Sail's ``df.write.format(...).save()`` write the same table:
   ``NotFound``, never created here -- and checks the rows' Arrow schema against the table's
   (``check_schema``): every column must be a table column of a type PyIceberg writes into
   it (the same type, or a promotion: int to long, float to double); a table column the rows
-  lack is written as nulls when it is optional, refused when it is required.
+  lack is written as nulls when it is optional, refused when it is required. A nullable
+  column (Polars and Spark declare them all so) goes into a required one, its nulls
+  refused partition by partition.
 - ``write(batches)``, per partition: PyIceberg's own data-file writer
   (``pyiceberg.io.pyarrow._dataframe_to_data_files``, what ``Table.append`` runs) writes the
   rows as parquet files under the table's data location, through the table's FileIO
@@ -49,6 +51,7 @@ so each Iceberg partition is written by one partition of the write, as one file.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import logging
 import secrets
@@ -116,6 +119,7 @@ class IcebergWriter:
     schema: pa.Schema
     spec_id: int  # the partition spec the files are written for
     cluster_by: list[str]
+    required: list[str] = field(default_factory=list)  # required columns, null-checked
     skip: bool = False  # mode=ignore and the table had rows
     job: uuid.UUID = field(default_factory=uuid.uuid4)
 
@@ -131,6 +135,8 @@ class IcebergWriter:
         rows = pa.Table.from_batches(pieces) if pieces else self.schema.empty_table()
         if rows.num_rows == 0:
             return Written((), 0)
+        if self.required:
+            rows = _check_nulls(rows, self.required, self.config.table)
         table = _open(self.metadata, self.config)
         # Names are 00000-<n>-<job>.parquet: the job finds them again in abort; a random
         # start for <n> keeps another attempt of this partition from meeting this one.
@@ -209,8 +215,10 @@ class IcebergWriter:
         """Every data file this write left under the table's data location, by its name."""
         provider = load_location_provider(table.metadata.location, table.metadata.properties)
         root = provider.data_path
-        io = table.io if isinstance(table.io, OpendalFileIO) else OpendalFileIO(table.io.properties)
-        fs, path = io.resolve(root)
+        fileio = table.io
+        if not isinstance(fileio, OpendalFileIO):  # io=pyiceberg: list through ours anyway
+            fileio = OpendalFileIO(table.io.properties)
+        fs, path = fileio.resolve(root)
         suffix = f"-{self.job}.parquet"
         try:
             found = fs.find(path)
@@ -232,7 +240,10 @@ def make_writer(config: IcebergConfig, schema: pa.Schema, mode: str) -> IcebergW
             path=config.table,
         )
     table = open_table(config)
-    check_schema(table.schema(), schema, config.table, table.metadata.format_version)
+    required = [f.name for f in table.schema().fields if f.required and f.name in schema.names]
+    check_schema(
+        table.schema(), _as_required(schema, required), config.table, table.metadata.format_version
+    )
     check_transforms(table, config.table)
     skip = False
     if mode == "error":
@@ -246,6 +257,7 @@ def make_writer(config: IcebergConfig, schema: pa.Schema, mode: str) -> IcebergW
         schema=schema,
         spec_id=table.metadata.default_spec_id,
         cluster_by=[c for c in identity_columns(table) if c in schema.names],
+        required=required,
         skip=skip,
     )
 
@@ -319,9 +331,37 @@ def check_schema(table: Schema, rows: pa.Schema, name: str, format_version: Any 
             name, f"required column(s) {', '.join(map(repr, missing))} missing from the rows"
         )
     try:  # nested types and nullability: PyIceberg's own check, the one append runs
-        _check_pyarrow_schema_compatible(table, rows, format_version=format_version)
+        # (it prints its table of fields too: the message carries it, stdout need not)
+        with contextlib.redirect_stdout(io.StringIO()):
+            _check_pyarrow_schema_compatible(table, rows, format_version=format_version)
     except ValueError as exc:
         raise _schema_error(name, f"PyIceberg refuses the rows' schema: {exc}") from None
+
+
+def _as_required(schema: pa.Schema, required: list[str]) -> pa.Schema:
+    """``schema`` with the ``required`` columns declared non-nullable.
+
+    Polars and Spark declare every column nullable; a required Iceberg column takes such a
+    column when it holds no null, which ``write`` checks partition by partition.
+    """
+    if not required:
+        return schema
+    return pa.schema(
+        [f.with_nullable(False) if f.name in required else f for f in schema],
+        metadata=schema.metadata,
+    )
+
+
+def _check_nulls(rows: pa.Table, required: list[str], table: str) -> pa.Table:
+    """``rows`` with the required columns non-nullable; ValueError when one holds a null."""
+    for name in required:
+        nulls = rows.column(name).null_count
+        if nulls:
+            raise ValueError(
+                f"{SOURCE}: column {name!r} is required in table {table!r}, but {nulls} of "
+                f"this partition's {rows.num_rows} rows have no value there"
+            )
+    return rows.cast(_as_required(rows.schema, required))
 
 
 def _fits(given: NestedField, column: NestedField) -> bool:
