@@ -1,6 +1,9 @@
-"""The Iceberg data source: ``IcebergSource`` (``source``), reading a table through PyIceberg.
+"""The Iceberg data source: ``IcebergSource`` (``source``), a table read and written via PyIceberg.
 
 - ``source``: the source, its partitions (one per file scan task) and reads;
+- ``write``: its writer (``save``, ``df.write``): partitions write parquet data files, the
+  caller commits them as one snapshot (append, or overwrite: delete all and append, in one
+  transaction); ``abort`` deletes them;
 - ``catalog``: options, the catalog, the table and the snapshot they name;
 - ``filters``: our ``Filter``s as PyIceberg row filters, where those are exact;
 - ``fileio``: ``OpendalFileIO``, PyIceberg's FileIO on opendal_lab operators (fsspec face).
