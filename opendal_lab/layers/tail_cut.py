@@ -28,8 +28,9 @@ Which calls are cut, and how
 - Calls that change something (``write``, ``delete``, ``create_dir``, ``copy``,
   ``rename``) are *not* cut unless named in ``operations=``. A cut one may still take
   effect, so its ``Timeout`` is ``permanent`` (RetryLayer lets it through: it is never
-  issued again) and says so, with ``may_have_happened: True`` in its context. Writes are
-  measured apart by size, as reads are. This is where we part from OpenDAL, whose cut write
+  issued again) and says so, with ``may_have_happened: True`` in its context (one cut
+  while still waiting for a worker never ran: temporary). Writes are measured apart by
+  size, as reads are. This is where we part from OpenDAL, whose cut write
   is temporary and so is written again by a RetryLayer while the first may still land.
 - A streaming writer, ``delete_many`` and ``presign`` (signed locally) are never cut.
 
