@@ -294,6 +294,13 @@ def check_transforms(table: Table, name: str) -> None:
                 operation="iceberg",
                 path=name,
             ) from None
+        except NotImplementedError:
+            raise ConfigInvalid(
+                f"{SOURCE}: cannot write into table {name!r}: PyIceberg cannot compute its "
+                f"partition field {part.name!r} ({part.transform}({source.name}))",
+                operation="iceberg",
+                path=name,
+            ) from None
 
 
 def check_schema(table: Schema, rows: pa.Schema, name: str, format_version: Any = 2) -> None:
