@@ -297,6 +297,18 @@ def test_a_partition_failing_mid_write_leaves_the_table_and_no_files(target: Tar
     assert _data_files(target) == files_before  # the failed partition's file too is gone
 
 
+def test_with_pyiceberg_io_too(fs: Target) -> None:
+    """``io=pyiceberg``: PyIceberg's own FileIO writes the files; abort still finds them."""
+    options = {**fs.options, "io": "pyiceberg"}
+    save(IcebergSource, frame(0, 60), options)
+    same(fs.scan(), frame(0, 60))
+    files = fs.files()
+    with pytest.raises(PartitionFailed, match="broken on purpose"):
+        save(BreakingIceberg, frame(60, 60), {**options, "fail_at": "70"})
+    assert fs.files() == files
+    same(fs.scan(), frame(0, 60))
+
+
 def test_abort_with_no_messages_finds_the_files_by_the_write_id(fs: Target) -> None:
     source = IcebergSource()
     writer = source.writer(ARROW, fs.options, "append")
