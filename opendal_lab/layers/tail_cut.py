@@ -66,10 +66,8 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 import threading
 import time
-import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -80,11 +78,11 @@ from opendal_lab.core.errors import ConfigInvalid, ErrorStatus, Timeout
 from opendal_lab.core.options import ListOptions, ReadOptions, WriteOptions
 from opendal_lab.core.sync import FreshLock
 from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.core.workers import LazyWorkers, Task, WorkerPool, claim
 from opendal_lab.core.wrapping import CallWrapper
 
 # TimeoutLayer's daemon pool: the one way in this package to get control back from a call
 # that blocks, with its rules (a task not yet started when the wait ends never runs).
-from opendal_lab.layers.timeout import _claim, _Pool, _Task
 
 __all__ = ["MUTATING_OPERATIONS", "READ_OPERATIONS", "TailCutLayer"]
 
@@ -186,10 +184,10 @@ class _TailCutAccess(CallWrapper):
             result: T = layer._timed(key, call, *args)
             return result
         layer._count(layer._guarded_calls, operation)
-        task = _Task(layer._timed, (key, call, *args))
+        task = Task(layer._timed, (key, call, *args))
         layer._workers().submit(task)
         if not task.done.acquire(timeout=deadline):
-            if _claim(task):  # still waiting for a worker: dropped, it never runs
+            if claim(task):  # still waiting for a worker: dropped, it never runs
                 where = "never started"
             elif task.done.acquire(blocking=False):  # it finished as the deadline passed
                 where = ""
@@ -269,19 +267,6 @@ class _TailCutAccess(CallWrapper):
                 close()
 
 
-_LAYERS: weakref.WeakSet[TailCutLayer] = weakref.WeakSet()
-
-
-def _forget_workers() -> None:
-    # A forked child has none of its parent's threads: start over with fresh pools.
-    for layer in list(_LAYERS):
-        layer._pool = None
-        layer._pool_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_workers)
-
 _Seconds = Annotated[float, Check(gt=0, le=threading.TIMEOUT_MAX, finite=True, unit="seconds")]
 
 
@@ -344,9 +329,7 @@ class TailCutLayer(BaseLayer):
         self._latencies: dict[str, _Latencies] = {}
         self._cuts: Counter[str] = Counter()
         self._guarded_calls: Counter[str] = Counter()
-        self._pool: _Pool | None = None
-        self._pool_lock = threading.Lock()
-        _LAYERS.add(self)
+        self._pool = LazyWorkers(max_workers, "opendal-tail-cut")
 
     # -- the distributions ---------------------------------------------------------------
     def _timed(self, key: str, call: Callable[..., T], *args: Any) -> T:
@@ -408,21 +391,8 @@ class TailCutLayer(BaseLayer):
             self._guarded_calls.clear()
 
     # -- workers ---------------------------------------------------------------------------
-    def _workers(self) -> _Pool:
-        pool = self._pool
-        if pool is None:
-            with self._pool_lock:
-                pool = self._pool
-                if pool is None:
-                    pool = self._pool = _Pool(self.max_workers)
-        return pool
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_pool", "_pool_lock")}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _pool=None, _pool_lock=threading.Lock())
-        _LAYERS.add(self)
+    def _workers(self) -> WorkerPool:
+        return self._pool.get()
 
     def __repr__(self) -> str:
         knobs = (

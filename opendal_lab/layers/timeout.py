@@ -53,13 +53,7 @@ way a caller gets control back from the call that hangs. What that means:
 
 from __future__ import annotations
 
-import contextvars
-import itertools
-import os
-import queue
 import threading
-import weakref
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
@@ -68,99 +62,15 @@ from opendal_lab.core.config import Check, checked
 from opendal_lab.core.errors import Timeout, Unexpected
 from opendal_lab.core.options import WriteOptions
 from opendal_lab.core.types import Entry, Metadata
+from opendal_lab.core.workers import LazyWorkers, Task, WorkerPool, claim
 from opendal_lab.core.wrapping import CallWrapper
 
 __all__ = ["TimeoutLayer"]
 
 T = TypeVar("T")
-_IDLE_EXIT = 60.0  # seconds a worker waits for work before it ends
 _END: Any = object()
-_names = itertools.count(1)
 #: Calls on the I/O budget: read, write, and a writer's creation and calls (named write).
 _IO = frozenset({"read", "write"})
-
-
-class _Task:
-    """One call handed to a worker; ``done`` is held until the worker has finished it."""
-
-    __slots__ = ("args", "claim", "context", "done", "error", "fn", "result", "stalled")
-
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.fn = fn
-        self.args = args
-        self.context = contextvars.copy_context()
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.stalled = False  # set by the caller when it gave up while the call was running
-        # Whoever pops this first owns the task: the worker (to start it) or the caller
-        # (to drop it when its budget ran out first). list.pop is atomic.
-        self.claim = [True]
-
-
-def _claim(task: _Task) -> bool:
-    try:
-        task.claim.pop()
-    except IndexError:
-        return False
-    return True
-
-
-class _Pool:
-    """Daemon worker threads, started on demand up to ``max_workers``, reused LIFO."""
-
-    def __init__(self, max_workers: int) -> None:
-        self._max = max_workers
-        self._lock = threading.Lock()
-        self._idle: list[queue.SimpleQueue[_Task]] = []
-        self._backlog: deque[_Task] = deque()
-        self._threads = 0
-
-    def submit(self, task: _Task) -> None:
-        with self._lock:
-            if self._idle:
-                inbox = self._idle.pop()
-            elif self._threads < self._max:
-                self._threads += 1
-                inbox = None
-            else:
-                self._backlog.append(task)
-                return
-        if inbox is not None:
-            inbox.put(task)
-            return
-        name = f"opendal-timeout-{next(_names)}"
-        threading.Thread(target=self._work, args=(task,), name=name, daemon=True).start()
-
-    def _work(self, task: _Task) -> None:
-        inbox: queue.SimpleQueue[_Task] = queue.SimpleQueue()
-        while True:
-            if _claim(task):
-                try:
-                    task.result = task.context.run(task.fn, *task.args)
-                except BaseException as err:
-                    task.error = err
-                task.done.release()
-            del task  # drop the result before idling
-            with self._lock:
-                if self._backlog:
-                    task = self._backlog.popleft()
-                    continue
-                self._idle.append(inbox)
-            try:
-                task = inbox.get(timeout=_IDLE_EXIT)
-            except queue.Empty:
-                with self._lock:
-                    if any(q is inbox for q in self._idle):
-                        self._idle.remove(inbox)
-                        self._threads -= 1
-                        return
-                task = inbox.get()  # a caller took this worker just now; its task is coming
-
-    @property
-    def threads(self) -> int:
-        return self._threads
 
 
 class _TimeoutAccess(CallWrapper):
@@ -178,14 +88,14 @@ class _TimeoutAccess(CallWrapper):
         result: T = self._wait(self._submit(call, args), operation, path, args)
         return result
 
-    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> _Task:
-        task = _Task(fn, args)
+    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Task:
+        task = Task(fn, args)
         self.layer._workers().submit(task)
         return task
 
     def _wait(
         self,
-        task: _Task,
+        task: Task,
         operation: str,
         path: str | None,
         args: tuple[Any, ...] = (),
@@ -195,7 +105,7 @@ class _TimeoutAccess(CallWrapper):
         io = operation in _IO
         budget = layer.io_timeout if io else layer.timeout
         if not task.done.acquire(timeout=budget):
-            if _claim(task):  # still waiting for a worker: dropped, it will never run
+            if claim(task):  # still waiting for a worker: dropped, it will never run
                 call = "never started"
             elif task.done.acquire(blocking=False):  # it finished as the budget ran out
                 call = ""
@@ -293,20 +203,6 @@ class _TimeoutWriter:
         self._call("abort", self._inner.abort)
 
 
-_LAYERS: weakref.WeakSet[TimeoutLayer] = weakref.WeakSet()
-
-
-def _forget_workers() -> None:
-    # A forked child has none of its parent's threads: start over with fresh pools.
-    for layer in list(_LAYERS):
-        layer._pool = None
-        layer._pool_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_workers)
-
-
 _Seconds = Annotated[float, Check(gt=0, le=threading.TIMEOUT_MAX, finite=True, unit="seconds")]
 
 
@@ -336,30 +232,15 @@ class TimeoutLayer(BaseLayer):
         self.timeout = float(timeout)
         self.io_timeout = float(io_timeout)
         self.max_workers = max_workers
-        self._pool: _Pool | None = None
-        self._pool_lock = threading.Lock()
-        _LAYERS.add(self)
+        self._pool = LazyWorkers(max_workers, "opendal-timeout")
 
-    def _workers(self) -> _Pool:
-        pool = self._pool
-        if pool is None:
-            with self._pool_lock:
-                pool = self._pool
-                if pool is None:
-                    pool = self._pool = _Pool(self.max_workers)
-        return pool
+    def _workers(self) -> WorkerPool:
+        return self._pool.get()
 
     @property
     def workers(self) -> int:
         """Worker threads alive now (busy, stalled or idle)."""
-        return 0 if self._pool is None else self._pool.threads
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_pool", "_pool_lock")}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _pool=None, _pool_lock=threading.Lock())
-        _LAYERS.add(self)
+        return self._pool.threads
 
     def __repr__(self) -> str:
         return f"TimeoutLayer(timeout={self.timeout:g}, io_timeout={self.io_timeout:g})"
