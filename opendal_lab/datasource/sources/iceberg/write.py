@@ -34,10 +34,20 @@ Spark's / Sail's ``df.write.format(...).save()`` write the same table:
   loaded, nothing is deleted -- unreferenced files are harmless, Iceberg ignores them and
   orphan-file maintenance removes them; deleting files a snapshot references is not.
 
-Why this route: ``Table.add_files`` registers parquet files written elsewhere, but refuses
-files that carry field ids and reads every footer again on the caller; PyIceberg's writer
-gives ``DataFile``s ready to append, written with the table's own properties (compression,
-target file size, location provider), so the files are the ones ``table.append`` would write.
+Why this route: ``Table.add_files`` registers parquet files written elsewhere, but it reads
+every footer again on the caller, maps columns by name, and earlier PyIceberg releases
+refuse files that carry field ids; PyIceberg's writer gives ``DataFile``s ready to append,
+written with the table's own properties (compression, target file size, location provider),
+so the files are the ones ``table.append`` would write. ``_dataframe_to_data_files`` is
+private to PyIceberg (checked on 0.12): an upgrade may need its one call here adjusted, which
+the tests would show.
+
+Partition transforms other than identity and void are computed by ``pyiceberg-core``, an
+optional package (``pyiceberg[pyiceberg-core]``): without it such a table is refused in
+``writer``, before any partition runs. A table whose partition spec changes while the
+partitions write is refused in ``commit`` (the files were written for the old spec). A JVM
+Spark may call ``abort`` before a task it cancelled has finished writing: that task's file
+stays, unreferenced (as Spark's own file committer leaves it).
 
 Modes: ``append``, ``overwrite`` (above), ``error`` (refuse when the table has rows: checked
 before any partition runs and again in the commit), ``ignore`` (write nothing when it has
