@@ -7,7 +7,8 @@
 - ``partitions``: how the files become partitions (small parquet files packed together);
 - ``parquet`` / ``text``: the readers (parquet whole, by columns or by ranges; csv and
   ndjson through Polars); ``row_groups``: row-group partitions, planned and read;
-  ``sparse``: the sparse in-memory file Polars reads fetched ranges from;
+  ``sparse``: the sparse in-memory file Polars reads fetched ranges from; ``local``: on
+  ``fs``, the files opened through the root jail and handed to Polars to map;
 - ``write``: ``FileWriter``, the write protocol's writer: files staged, then published
   on commit, hive directories.
 
