@@ -61,6 +61,7 @@ so each Iceberg partition is written by one partition of the write, as one file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import logging
@@ -81,7 +82,7 @@ from pyiceberg.io.pyarrow import (
 )
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import Schema, promote
-from pyiceberg.table import Table, TableProperties
+from pyiceberg.table import StaticTable, Table, TableProperties
 from pyiceberg.table.locations import load_location_provider
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import NestedField, PrimitiveType
@@ -135,8 +136,6 @@ class IcebergWriter:
 
     # -- the write protocol ---------------------------------------------------------------
     def write(self, batches: Iterator[pa.RecordBatch]) -> Written:
-        from opendal_lab.datasource.sources.iceberg.source import _open
-
         pieces = list(batches)
         if self.skip:
             return Written((), 0)
@@ -147,7 +146,7 @@ class IcebergWriter:
             return Written((), 0)
         if self.required:
             rows = _check_nulls(rows, self.required, self.config.table)
-        table = _open(self.metadata, self.config)
+        table = _static_table(self.metadata, self.config.properties)
         # Names are 00000-<n>-<job>.parquet: the job finds them again in abort; a random
         # start for <n> keeps another attempt of this partition from meeting this one.
         counter = itertools.count(secrets.randbits(48))
@@ -238,6 +237,12 @@ class IcebergWriter:
         prefix = path.rstrip("/")
         # Back to the table's own form of the location (file://..., s3://...).
         return [base + p[len(prefix) :] for p in found if p.endswith(suffix)]
+
+
+@functools.lru_cache(maxsize=8)
+def _static_table(metadata: str, properties: tuple[tuple[str, str], ...]) -> StaticTable:
+    """The table at ``metadata``, opened once per process (no catalog: the file is immutable)."""
+    return StaticTable.from_metadata(metadata, properties=dict(properties))
 
 
 def make_writer(config: IcebergConfig, schema: pa.Schema, mode: str) -> IcebergWriter:
