@@ -52,8 +52,8 @@ this filesystem (with the same endpoint and credentials given as options, as for
 names the service and where its data lies, not the operator's layers: one built from an
 operator with layers reopens the same objects without them (pass ``layers`` in
 ``storage_options`` to get them back, and ``simulate`` -- a dict of switches, ``"none"`` --
-or ``simulate.<switch>`` keys to choose the simulation, as ``Operator`` takes them). Where no URL can name the data (a service whose
-protocol is not registered with fsspec or whose parser does not read the store back, a memory
+or ``simulate.<switch>`` keys to choose the simulation, as ``Operator`` takes them).
+Where no URL can name the data (a service whose protocol is not registered with fsspec or whose parser does not read the store back, a memory
 store named ``""`` or with a ``/`` in its name) the URL is ``opendal://<key>``, which opens
 nothing without the same ``scheme=`` and config as options rather than some other object.
 
