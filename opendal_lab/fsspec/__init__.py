@@ -54,8 +54,9 @@ operator with layers reopens the same objects without them (pass ``layers`` in
 ``storage_options`` to get them back, and ``simulate`` -- a dict of switches, ``"none"`` --
 or ``simulate.<switch>`` keys to choose the simulation, as ``Operator`` takes them).
 Where no URL can name the data (a service whose protocol is not registered with fsspec or
-whose parser does not read the store back, a memory store named ``""`` or with a ``/`` in its name) the URL is ``opendal://<key>``, which opens
-nothing without the same ``scheme=`` and config as options rather than some other object.
+whose parser does not read the store back, a memory store named ``""`` or with a ``/`` in
+its name) the URL is ``opendal://<key>``, which opens nothing without the same ``scheme=``
+and config as options rather than some other object.
 
 Directories follow the operator's capability: ``mkdir`` and ``makedirs`` call
 ``create_dir``, a real directory where the service has them and the marker the SimulateLayer
