@@ -26,7 +26,6 @@ from opendal_lab.datasource.engines.spark_progress import (
 from opendal_lab.datasource.loader.prepare import prepare
 from opendal_lab.datasource.spark import spark_data_source, spark_progress
 from tests.datasource.sources import Numbers, Pruning, Staged, numbers
-from tests.datasource.test_spark import spark as sail_session
 from tests.datasource.test_spark import to_polars
 
 pytest.importorskip("tqdm")
@@ -104,8 +103,6 @@ def test_the_run_cleans_up_below_the_location_given(tmp_path: Path) -> None:
 
 
 # -- on Sail ---------------------------------------------------------------------------------
-
-spark = sail_session  # test_spark's module-scoped Sail session, as this module's fixture
 
 
 def test_a_sail_read_reports_every_partition(spark: Any) -> None:
