@@ -153,15 +153,6 @@ class FileWriter:
         self._clean(self.op)
 
     # -- helpers ------------------------------------------------------------------------
-    def paths(self, messages: list[Staged]) -> list[str]:
-        """The published paths ``commit(messages)`` gives, in order."""
-        ext = EXTENSIONS[self.fmt]
-        return [
-            f"{self.base}{dirs}part-{index:05d}-{self.write_id}.{ext}"
-            for index, message in enumerate(messages)
-            for dirs, _, _ in message.files
-        ]
-
     def _present(self, first_only: bool = False) -> list[str]:
         """The visible files under the target (staging and other hidden names left out)."""
         found = []
