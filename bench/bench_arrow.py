@@ -37,7 +37,6 @@ times on a shared 2-core machine are noise; the ratios within one run are the fi
 from __future__ import annotations
 
 import argparse
-import gc
 import glob
 import json
 import os
@@ -51,7 +50,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 from bench_loader import make_files
-from timing import best_of, fmt
+from timing import best_of, fmt, peak_rss
 
 import opendal_lab as od
 from opendal_lab.datasource import load, scan, stream
@@ -148,26 +147,14 @@ PEAK_PROBES: dict[str, Callable[[str, str], Any]] = {
 }
 
 
-def _status(field: str) -> int:
-    """A ``/proc/self/status`` figure in bytes (``VmRSS``, ``VmHWM``)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
 def peak_child(how: str, root: str) -> None:
     # One file first, so one-time set-up (Arrow's and DuckDB's pools, Polars' threads) is
-    # not counted; then VmHWM reset (clear_refs 5), as in bench_loader.
-    PEAK_PROBES[how](root, "part-000.parquet")
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-    before = _status("VmRSS")
-    PEAK_PROBES[how](root, "*.parquet")
-    peak = _status("VmHWM")
-    print(json.dumps({"peak": peak - before, "total": peak}))
+    # not counted.
+    figures, _ = peak_rss(
+        lambda: PEAK_PROBES[how](root, "part-000.parquet"),
+        lambda: PEAK_PROBES[how](root, "*.parquet"),
+    )
+    print(json.dumps(figures))
 
 
 def peak_of(how: str, root: str) -> dict[str, int]:

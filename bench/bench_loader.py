@@ -42,7 +42,6 @@ a shared 2-core machine are noise; the ratios within one run are the figure.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import subprocess
@@ -55,7 +54,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from timing import best_of, fmt
+from timing import best_of, fmt, peak_rss
 
 import opendal_lab as od
 from opendal_lab.datasource import load, scan
@@ -155,27 +154,12 @@ PEAK_PAIRS = [
 ]
 
 
-def _status(field: str) -> int:
-    """A ``/proc/self/status`` figure in bytes (``VmRSS``, ``VmHWM``)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
 def peak_child(how: str, root: str) -> None:
-    # Not ru_maxrss: Linux keeps it across exec, so a child would start with the peak of
-    # the benchmark that spawned it. VmHWM belongs to this process's memory, and writing
-    # 5 to clear_refs resets it to the current resident set.
-    PEAK_PROBES[how](root, "part-000.parquet")
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-    before = _status("VmRSS")
-    frame = PEAK_PROBES[how](root, "*.parquet")
-    peak = _status("VmHWM")
-    print(json.dumps({"peak": peak - before, "total": peak, "result": frame.estimated_size()}))
+    figures, frame = peak_rss(
+        lambda: PEAK_PROBES[how](root, "part-000.parquet"),
+        lambda: PEAK_PROBES[how](root, "*.parquet"),
+    )
+    print(json.dumps({**figures, "result": frame.estimated_size()}))
 
 
 def peak_of(how: str, root: str) -> dict[str, int]:

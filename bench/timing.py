@@ -50,3 +50,30 @@ def fmt(seconds: float | None) -> str:
 
 def ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None else f"{a / b:.2f}x"
+
+
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` figure in bytes (``VmRSS``, ``VmHWM``)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def peak_rss(warm: Callable[[], Any], run: Callable[[], Any]) -> tuple[dict[str, int], Any]:
+    """``run()``'s peak resident set in this process: ``{"peak": above the start, "total"}``
+    and what it returned. ``warm()`` runs first, so one-time set-up is not counted.
+
+    Not ru_maxrss: Linux keeps it across exec, so a child would start with the peak of the
+    benchmark that spawned it. VmHWM belongs to this process's memory, and writing 5 to
+    clear_refs resets it to the current resident set.
+    """
+    warm()
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    before = _status("VmRSS")
+    result = run()
+    peak = _status("VmHWM")
+    return {"peak": peak - before, "total": peak}, result
